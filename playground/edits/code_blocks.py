@@ -1,0 +1,101 @@
+"""Fenced code blocks: pick the target file, then apply as whole file or as symbols.
+
+Target file: an explicit path (in the fence info, e.g. ```` ```python app.py ````,
+or on the line before the fence), else the single file of the fence's language,
+else the active file. Fences in a language we do not edit (``bash``, ``text``…)
+are explanations, not edits, and are skipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from playground.edits.diffing import minimal_spans
+from playground.edits.languages import language_for_fence, language_for_path, same_family
+from playground.edits.lines import LineTable, to_eol
+from playground.edits.model import EditEvent
+from playground.edits.paths import bad_path, path_in_line, resolve
+from playground.edits.placement import plan_symbols
+from playground.edits.wholefile import is_whole_file
+from playground.edits.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class Fence:
+    info: str  # text after the opening backticks
+    path: str | None  # path named on the line before the fence
+    lines: list[str]
+
+
+@dataclass(frozen=True)
+class Target:
+    path: str | None
+    reason: str = ""  # why there is no target (when path is None)
+
+
+def _read_info(info: str, files: list[str]) -> tuple[str | None, str | None, bool]:
+    """(language, path, names_other_language) from a fence info string."""
+    lang: str | None = None
+    path: str | None = None
+    other = False
+    for token in info.replace("{", " ").replace("}", " ").split():
+        token = token.split("=", 1)[-1].strip("\"'")
+        if lang is None and language_for_fence(token):
+            lang = language_for_fence(token)
+        elif path is None and (found := path_in_line(token, files)) is not None:
+            path = found
+        elif lang is None and path is None:
+            other = True
+    return lang, path, other
+
+
+def choose_target(fence: Fence, files: list[str], active: str | None) -> Target | None:
+    """The file a fence edits; ``None`` when the fence is not an edit at all."""
+    lang, info_path, other = _read_info(fence.info, files)
+    explicit = info_path or fence.path
+    if explicit:
+        return Target(resolve(explicit, files))
+    if other:
+        return None
+    if lang is None:
+        if active is not None:
+            return Target(active)
+        return Target(files[0]) if len(files) == 1 else Target(None, "no file was named")
+    matching = [f for f in files if same_family(language_for_path(f), lang)]
+    if len(matching) == 1:
+        return Target(matching[0])
+    if active in matching:
+        return Target(active)
+    if matching:
+        return Target(None, f"several {lang} files could be meant; name the file")
+    return Target(None, f"there is no {lang} file to put it in; name the file")
+
+
+def apply_fence(ws: Workspace, fence: Fence, active: str | None, hunk: int) -> EditEvent | None:
+    target = choose_target(fence, sorted(ws.files), active)
+    if target is None:
+        return None
+    if target.path is None:
+        return ws.reject(
+            "", hunk, f"Hunk {hunk}: cannot tell which file the code block edits: {target.reason}."
+        )
+    path = target.path
+    problem = bad_path(path)
+    if problem:
+        return ws.reject(path, hunk, problem, [path])
+    block = "".join(line + "\n" for line in fence.lines)
+    if path not in ws.files:
+        return ws.add(path, hunk, block)
+    old = ws.files[path]
+    lang = language_for_path(path)
+    if lang is None or is_whole_file(lang, old, block):
+        table = LineTable.of(old)
+        whole = to_eol(block, table.eol)
+        if old and not table.final_newline:
+            whole = whole.removesuffix(table.eol)
+        return ws.update(path, hunk, minimal_spans(old, whole))
+    # The block stays LF here; placement converts what it inserts to the file's EOL.
+    planned = plan_symbols(lang, old, block)
+    if isinstance(planned, str):
+        return ws.reject(path, hunk, f"Hunk {hunk}: {planned}", fence.lines[:1])
+    return ws.update(path, hunk, planned)

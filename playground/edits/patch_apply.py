@@ -1,0 +1,118 @@
+"""Turn parsed ``apply_patch`` file operations into workspace edits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from playground.edits.lines import LineTable
+from playground.edits.model import EditEvent, Span
+from playground.edits.patch_parse import Chunk, FileOp, ParseError
+from playground.edits.paths import bad_path
+from playground.edits.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class Miss:
+    """Why a chunk could not be placed."""
+
+    reason: str
+    lines: list[str]
+
+
+def apply_item(ws: Workspace, item: FileOp | ParseError, hunk: int) -> EditEvent:
+    if isinstance(item, ParseError):
+        return ws.reject(item.path, hunk, item.reason, [item.line] if item.line else [])
+    op = item
+    for path in (op.path, op.move_to):
+        problem = bad_path(path) if path is not None else None
+        if problem:
+            return ws.reject(op.path, hunk, problem, [path or ""])
+    if op.kind == "add":
+        return ws.add(op.path, hunk, "".join(line + "\n" for line in op.add_lines))
+    if op.kind == "delete":
+        return ws.delete(op.path, hunk)
+    if op.path not in ws.files:
+        return ws.reject(op.path, hunk, f"Cannot update {op.path}: no such file.")
+    if not op.chunks:
+        return ws.reject(op.path, hunk, f"The update of {op.path} contains no @@ chunks.")
+    planned = plan_update(ws.files[op.path], op.chunks, op.path)
+    if isinstance(planned, Miss):
+        return ws.reject(op.path, hunk, f"Hunk {hunk}: {planned.reason}", planned.lines)
+    return ws.update(op.path, hunk, planned, op.move_to)
+
+
+def plan_update(text: str, chunks: list[Chunk], path: str) -> list[Span] | Miss:
+    """Spans for every chunk of one Update, or the first chunk that cannot be placed.
+
+    Chunks are searched in order, each after the previous one (as Codex does).
+    """
+    table = LineTable.of(text)
+    pos = 0
+    spans: list[Span] = []
+    for number, chunk in enumerate(chunks, 1):
+        placed = _place(table, chunk, pos, number, path)
+        if isinstance(placed, Miss):
+            return placed
+        span, pos = placed
+        spans.append(span)
+    return spans
+
+
+def _without_trailing_blank(lines: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Drop the last context/removed line if it is blank (models add one freely)."""
+    for i in range(len(lines) - 1, -1, -1):
+        marker, text = lines[i]
+        if marker != "+":
+            return lines[:i] + lines[i + 1 :] if not text.strip() else lines
+    return lines
+
+
+def _new_lines(lines: list[tuple[str, str]], matched: list[str]) -> list[str]:
+    """The chunk's result, keeping the file's own text for context lines.
+
+    Context may have matched only after whitespace or punctuation folding; the
+    model's spelling of it must not overwrite the file.
+    """
+    result: list[str] = []
+    k = 0
+    for marker, text in lines:
+        if marker == " ":
+            result.append(matched[k])
+        if marker != "+":
+            k += 1
+        else:
+            result.append(text)
+    return result
+
+
+def _place(
+    table: LineTable, chunk: Chunk, pos: int, number: int, path: str
+) -> tuple[Span, int] | Miss:
+    for anchor in chunk.anchors:
+        found = table.find([anchor], pos)
+        if found.index is None:
+            return Miss(f"chunk {number}'s @@ anchor was not found in {path}.", [anchor])
+        pos = found.index + 1
+    body = chunk.lines
+    old = chunk.old
+    if not old:
+        # Pure addition: after the anchor if there is one, else at the end of the
+        # file but before a final blank line (Codex's rule).
+        at = pos if chunk.anchors else table.count - (1 if table.last_line_blank else 0)
+        return table.replace(at, 0, chunk.new), at
+    found = table.find(old, pos, chunk.eof)
+    if found.index is None and not old[-1].strip():
+        body = _without_trailing_blank(body)
+        old = [text for marker, text in body if marker != "+"]
+        found = table.find(old, pos, chunk.eof)
+    if found.index is None:
+        return Miss(f"chunk {number}'s lines were not found in {path}.", chunk.old)
+    if found.ambiguous and not chunk.anchors:
+        return Miss(
+            f"chunk {number}'s lines match more than one place in {path}; "
+            "add an @@ anchor or more context.",
+            chunk.old,
+        )
+    start = found.index
+    new = _new_lines(body, table.line_range(start, len(old)))
+    return table.replace(start, len(old), new), start + len(old)

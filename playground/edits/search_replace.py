@@ -1,0 +1,93 @@
+"""SEARCH/REPLACE blocks (aider style): collect one block, then apply it.
+
+    path/to/file.py
+    <<<<<<< SEARCH
+    old lines
+    =======
+    new lines
+    >>>>>>> REPLACE
+
+An empty SEARCH creates the file if it is missing, and appends to it otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from playground.edits.lines import LineTable
+from playground.edits.model import EditEvent
+from playground.edits.paths import bad_path, resolve
+from playground.edits.workspace import Workspace
+
+SEARCH = re.compile(r"<{5,9} SEARCH\s*")
+DIVIDER = re.compile(r"={5,9}\s*")
+REPLACE = re.compile(r">{5,9} REPLACE\s*")
+
+
+def is_search(line: str) -> bool:
+    return SEARCH.fullmatch(line.strip()) is not None
+
+
+@dataclass
+class Block:
+    path: str | None
+    search: list[str] = field(default_factory=list)
+    replace: list[str] = field(default_factory=list)
+    in_replace: bool = False
+
+    def feed(self, line: str) -> bool:
+        """Take one line of the block body; True once ``>>>>>>> REPLACE`` arrives."""
+        stripped = line.strip()
+        if not self.in_replace and DIVIDER.fullmatch(stripped):
+            self.in_replace = True
+        elif self.in_replace and REPLACE.fullmatch(stripped):
+            return True
+        else:
+            (self.replace if self.in_replace else self.search).append(line)
+        return False
+
+
+def _trim_blank_edges(lines: list[str]) -> list[str]:
+    start, end = 0, len(lines)
+    while start < end and not lines[start].strip():
+        start += 1
+    while end > start and not lines[end - 1].strip():
+        end -= 1
+    return lines[start:end]
+
+
+def apply_block(ws: Workspace, block: Block, hunk: int) -> EditEvent:
+    if block.path is None:
+        return ws.reject("", hunk, "The SEARCH/REPLACE block is not preceded by a file path.")
+    path = resolve(block.path, ws.files)
+    problem = bad_path(path)
+    if problem:
+        return ws.reject(path, hunk, problem, [path])
+    search, replace = block.search, block.replace
+    blank_search = not any(line.strip() for line in search)
+    if path not in ws.files:
+        if blank_search:
+            return ws.add(path, hunk, "".join(line + "\n" for line in replace))
+        return ws.reject(path, hunk, f"Cannot edit {path}: no such file.", search)
+    table = LineTable.of(ws.files[path])
+    if blank_search:
+        return ws.update(path, hunk, [table.replace(table.count, 0, replace)])
+    found = table.find(search)
+    if found.index is None:
+        # Retry without blank lines at the edges, which models add or drop freely.
+        search, replace = _trim_blank_edges(search), _trim_blank_edges(replace)
+        found = table.find(search)
+    if found.index is None:
+        return ws.reject(
+            path, hunk, f"Hunk {hunk}: the SEARCH lines were not found in {path}.", block.search
+        )
+    if found.ambiguous:
+        return ws.reject(
+            path,
+            hunk,
+            f"Hunk {hunk}: the SEARCH lines match more than one place in {path}; "
+            "include more context.",
+            block.search,
+        )
+    return ws.update(path, hunk, [table.replace(found.index, len(search), replace)])

@@ -1,0 +1,102 @@
+"""The files being edited, and the only code that changes them.
+
+Every format's planner produces spans; this module checks them (syntax) and
+either commits them, emitting ``EditApplied``, or leaves the files untouched,
+emitting ``EditRejected``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from playground.edits.diffing import minimal_spans
+from playground.edits.model import EditApplied, EditEvent, EditRejected, Span
+from playground.edits.offsets import spans_to_ops
+from playground.edits.spans import OverlapError, apply_spans, normalize
+
+
+def caret_snippet(lines: Sequence[str]) -> str:
+    """The first offending line with a caret row under its text."""
+    if not lines:
+        return ""
+    first = lines[0]
+    indent = len(first) - len(first.lstrip())
+    return f"{first}\n{' ' * indent}{'^' * max(1, len(first.strip()))}"
+
+
+class Workspace:
+    def __init__(self, files: Mapping[str, str]) -> None:
+        # Imported here to keep tree-sitter out of the import path of light helpers.
+        from playground.edits.syntax import SyntaxChecker
+
+        self.files: dict[str, str] = dict(files)
+        self._syntax = SyntaxChecker()
+
+    def reject(self, path: str, hunk: int, reason: str, lines: Sequence[str] = ()) -> EditRejected:
+        return EditRejected(path, hunk, reason, "\n".join(lines), caret_snippet(lines))
+
+    def update(
+        self, path: str, hunk: int, spans: Iterable[Span], new_path: str | None = None
+    ) -> EditEvent:
+        """Apply ``spans`` to ``path`` (and move it to ``new_path`` if given)."""
+        old = self.files[path]
+        try:
+            spans = normalize(old, spans)
+        except OverlapError:
+            return self.reject(path, hunk, f"Two parts of hunk {hunk} change the same text.")
+        target = new_path or path
+        moving = target != path
+        event = self._commit(target, old, apply_spans(old, spans), spans, hunk, path)
+        if isinstance(event, EditRejected):
+            return event
+        if moving:
+            del self.files[path]
+            self._syntax.forget(path)
+            return EditApplied(path, hunk, event.ops, "move", target)
+        return EditApplied(path, hunk, event.ops, "update")
+
+    def add(self, path: str, hunk: int, text: str) -> EditEvent:
+        """Create ``path`` with ``text``, or overwrite it (as a minimal diff)."""
+        old = self.files.get(path)
+        spans = minimal_spans(old, text) if old is not None else [Span(0, 0, text)]
+        spans = [s for s in spans if s.start != s.end or s.insert]
+        event = self._commit(path, old, text, spans, hunk, path)
+        if isinstance(event, EditRejected):
+            return event
+        return EditApplied(path, hunk, event.ops, "add")
+
+    def delete(self, path: str, hunk: int) -> EditEvent:
+        if path in self.files:
+            del self.files[path]
+            self._syntax.forget(path)
+            return EditApplied(path, hunk, [], "delete")
+        prefix = path.rstrip("/") + "/"
+        if any(name.startswith(prefix) for name in self.files):
+            return self.reject(path, hunk, f"Cannot delete {path}: it is a directory, not a file.")
+        return self.reject(path, hunk, f"Cannot delete {path}: no such file.")
+
+    def _commit(
+        self, target: str, old: str | None, new: str, spans: list[Span], hunk: int, path: str
+    ) -> EditEvent:
+        """Syntax-check ``old`` -> ``new`` at ``target``; store it if it passes."""
+        ops = spans_to_ops(old or "", spans)
+        verdict = self._syntax.check(target, old, new, spans)
+        problem = verdict.problem
+        if problem is not None:
+            reason = (
+                f"Hunk {hunk} would break the syntax of {target} at line {problem.line}, "
+                f"column {problem.column}: {problem.message}."
+            )
+            return EditRejected(
+                path,
+                hunk,
+                reason,
+                problem.line_text,
+                problem.snippet,
+                problem.line,
+                problem.column,
+                ops,
+            )
+        self.files[target] = new
+        self._syntax.store(target, verdict.parsed)
+        return EditApplied(target, hunk, ops, "update")

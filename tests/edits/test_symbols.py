@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from playground.edits.symbols import html_elements, top_level_items
+
+
+def _keys(lang: str, text: str) -> list[tuple[str, str]]:
+    return [i.key for i in top_level_items(lang, text) or []]
+
+
+def test_python_definitions_include_their_decorators() -> None:
+    text = "import os\n@dec\ndef f():\n    pass\nclass A:\n    pass\nx = 1\n"
+    items = top_level_items("python", text) or []
+    assert [i.key for i in items] == [
+        ("import", "import os"),
+        ("function", "f"),
+        ("class", "A"),
+        ("statement", "x = 1"),
+    ]
+    assert text[items[1].start : items[1].end].startswith("@dec")
+
+
+def test_javascript_and_typescript_declarations_unwrap_exports() -> None:
+    assert _keys(
+        "javascript", "export const a = 1;\nexport default function f() {}\nclass B {}\n"
+    ) == [
+        ("variable", "a"),
+        ("function", "f"),
+        ("class", "B"),
+    ]
+    assert _keys("typescript", "interface I {}\ntype T = 1;\nenum E { A }\n") == [
+        ("interface", "I"),
+        ("type", "T"),
+        ("enum", "E"),
+    ]
+
+
+def test_css_rules_are_keyed_by_selector_text() -> None:
+    assert _keys("css", "a,  b > c { x: y }\n@media (max-width: 1px) { a {} }\n") == [
+        ("rule", "a, b > c"),
+        ("at-rule", "@media (max-width: 1px)"),
+    ]
+
+
+def test_html_elements_are_keyed_by_id_or_unique_tag() -> None:
+    page = '<html><body><div id="a"><p>x</p></div><main>m</main></body></html>'
+    assert [i.name for i in html_elements(page)] == ["<html>", "<body>", "#a", "<main>"]
+
+
+def test_json_has_no_symbols() -> None:
+    assert top_level_items("json", "{}") is None
+
+
+def test_offsets_are_string_indices_even_after_emoji() -> None:
+    text = "s = '😀'\ndef f():\n    pass\n"
+    item = (top_level_items("python", text) or [])[1]
+    assert text[item.start : item.end] == "def f():\n    pass"
