@@ -1,0 +1,128 @@
+"""Flint settings: embedded defaults, everything overridable from the environment.
+
+Defaults run on one machine with nothing else installed: SQLite, the in-memory
+channel layer, and the embedded local model. See README "Configuration".
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from dotenv import load_dotenv
+
+from .env import env_bool, env_float, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+# A .env file beside manage.py fills in variables the environment does not set.
+load_dotenv(BASE_DIR / ".env", override=False)
+VAR_DIR = Path(env_str("FLINT_VAR_DIR") or BASE_DIR / "var")
+VAR_DIR.mkdir(parents=True, exist_ok=True)  # SQLite database, local models
+
+DEBUG = env_bool("FLINT_DEBUG", False)
+SECRET_KEY = env_str("FLINT_SECRET_KEY") or "flint-insecure-dev-key-set-FLINT_SECRET_KEY"
+ALLOWED_HOSTS = env_list("FLINT_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+# WebSocket Origin allow-list (scheme://host:port). Empty = same host as the
+# request's Host header (see playground/security.py).
+FLINT_ALLOWED_ORIGINS = env_list("FLINT_ALLOWED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "daphne",  # makes `manage.py runserver` serve HTTP and WebSocket through Daphne
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.staticfiles",
+    "channels",
+    "playground",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "flint.urls"
+ASGI_APPLICATION = "flint.asgi.application"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
+    }
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'flint.sqlite3'}",
+        conn_max_age=0,
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+_redis_url = env_str("REDIS_URL")
+CHANNEL_LAYERS = {
+    "default": (
+        {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [_redis_url]}}
+        if _redis_url
+        else {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+    )
+}
+
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# No collectstatic step: WhiteNoise serves static/ through the finders.
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True  # serve straight from static/ without collectstatic
+
+USE_TZ = True
+TIME_ZONE = "UTC"
+LANGUAGE_CODE = "en"
+
+# --- inference -----------------------------------------------------------------
+# With FLINT_BASE_URL set, every generation goes to that OpenAI-compatible
+# server; without it, to the embedded local model.
+FLINT_BASE_URL = env_str("FLINT_BASE_URL")
+if FLINT_BASE_URL:
+    FLINT_BACKEND: dict[str, object] = {
+        "BACKEND": "playground.inference.openai_compatible.OpenAICompatibleBackend",
+        "BASE_URL": FLINT_BASE_URL,
+        "API_KEY": env_str("FLINT_API_KEY"),
+        "MODEL": env_str("FLINT_MODEL") or "gpt-4.1-mini",
+        "EDIT_FORMAT": env_str("FLINT_EDIT_FORMAT") or "search_replace",
+        "TIMEOUT": env_float("FLINT_TIMEOUT", 60.0),
+        "MAX_TOKENS": env_int("FLINT_MAX_TOKENS", 4096),
+    }
+else:
+    FLINT_BACKEND = {
+        "BACKEND": "playground.inference.local.LocalModelBackend",
+        "MODEL": env_str("FLINT_LOCAL_MODEL") or "qwen2.5-coder-1.5b",
+        "THREADS": env_int("FLINT_LOCAL_THREADS", 2),
+        "EDIT_FORMAT": env_str("FLINT_EDIT_FORMAT") or "whole_file",
+        "MAX_TOKENS": env_int("FLINT_MAX_TOKENS", 1024),
+    }
+FLINT_RETRIES = env_int("FLINT_RETRIES", 2)  # before the first token only
+FLINT_RETRY_MAX_WAIT = env_float("FLINT_RETRY_MAX_WAIT", 10.0)
+
+# --- socket limits ---------------------------------------------------------------
+FLINT_MAX_MESSAGE_BYTES = env_int("FLINT_MAX_MESSAGE_BYTES", 1_048_576)
+FLINT_FRAME_INTERVAL = env_float("FLINT_FRAME_INTERVAL", 0.016)  # coalescing window, s
+FLINT_FRAME_MAX_TOKENS = env_int("FLINT_FRAME_MAX_TOKENS", 256)
+FLINT_RATE_MESSAGES = env_int("FLINT_RATE_MESSAGES", 60)  # per FLINT_RATE_WINDOW per socket
+FLINT_RATE_WINDOW = env_float("FLINT_RATE_WINDOW", 10.0)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("FLINT_LOG_LEVEL") or "INFO"},
+    "loggers": {"httpx2": {"level": "WARNING"}, "httpx": {"level": "WARNING"}},
+}
+FLINT_CONTEXT_TOKENS = env_int("FLINT_CONTEXT_TOKENS", 32_000)
+# Daphne closes a socket (code 1009) on messages over this hard cap; below it,
+# messages over FLINT_MAX_MESSAGE_BYTES get a readable error instead.
+DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE = 4 * FLINT_MAX_MESSAGE_BYTES

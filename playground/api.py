@@ -1,0 +1,70 @@
+"""HTTP API: one generation per request, streamed as Server-Sent Events.
+
+For scripts and tools that cannot hold a WebSocket. The page itself uses the
+socket (one connection, many turns); the benchmark compares the two. The events
+are the socket's events, one ``data:`` line each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import msgspec
+import orjson
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from . import protocol
+from .models import Playground
+from .prompting import ContextTooLargeError
+from .turns import prepare_generation
+
+_start_decoder = msgspec.json.Decoder(protocol.GenStart)
+
+
+def _error(status: int, code: str, message: str, **detail: Any) -> JsonResponse:
+    return JsonResponse(protocol.error(code, message, **detail), status=status)
+
+
+# No cookie grants anything here, and a JSON content type cannot be sent
+# cross-site without a CORS preflight, so CSRF tokens add nothing.
+@csrf_exempt
+async def generate(request: HttpRequest, playground_id: str) -> HttpResponse:
+    if request.method != "POST":
+        return _error(405, "http.method", "Use POST with a gen.start JSON body.")
+    if request.content_type != "application/json":
+        return _error(415, "http.content_type", "Send the body as application/json.")
+    limit = settings.FLINT_MAX_MESSAGE_BYTES
+    if len(request.body) > limit:
+        return _error(413, "protocol.too_large", f"Body is over {limit} bytes.", limit=limit)
+    try:
+        message = _start_decoder.decode(request.body)
+    except msgspec.DecodeError as exc:  # ValidationError is a DecodeError
+        return _error(400, "protocol.invalid", f"Invalid gen.start: {exc}.")
+    if not await Playground.objects.filter(id=playground_id).aexists():
+        return _error(404, "playground.not_found", "No playground has that id.")
+    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    try:
+        generation = prepare_generation(message, queue.put)
+    except ContextTooLargeError as exc:
+        return _error(400, "gen.too_large", str(exc))
+    task = generation.start()
+
+    async def events() -> AsyncIterator[bytes]:
+        try:
+            while True:
+                event = await queue.get()
+                yield b"data: " + orjson.dumps(event) + b"\n\n"
+                if event["type"] == "gen.done":
+                    return
+        finally:
+            task.cancel()  # client went away: close the upstream stream too
+
+    return StreamingHttpResponse(
+        events(),
+        content_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

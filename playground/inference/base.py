@@ -1,0 +1,99 @@
+"""The inference contract every backend honours.
+
+A backend turns a :class:`ChatRequest` into an async iterator of :class:`Delta`
+objects. Cancelling the task that iterates (or calling ``aclose()`` on the
+iterator) must close the upstream connection, so the provider stops generating
+and billing. Failures are raised as :class:`InferenceError` with a ``retryable``
+flag; the caller decides whether to retry (only before the first token).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+Role = Literal["system", "user", "assistant"]
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    role: Role
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRequest:
+    messages: tuple[Message, ...]
+    max_tokens: int | None = None
+    temperature: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    prompt_tokens: int
+    completion_tokens: int
+
+
+@dataclass(frozen=True, slots=True)
+class Delta:
+    """A piece of the answer: ``text`` (may be empty), ``tokens`` it stands for.
+
+    The last delta of a stream carries ``finish_reason`` and, when the upstream
+    reports it, ``usage``.
+    """
+
+    text: str
+    tokens: int = 1
+    finish_reason: str | None = None
+    usage: Usage | None = None
+
+
+ErrorCode = Literal[
+    "upstream.auth",
+    "upstream.model_not_found",
+    "upstream.rate_limited",
+    "upstream.server_error",
+    "upstream.timeout",
+    "upstream.unreachable",
+    "upstream.interrupted",
+    "upstream.bad_request",
+    "upstream.loading",
+]
+
+
+@dataclass(slots=True)
+class InferenceError(Exception):
+    """An upstream failure, phrased for the person using Flint.
+
+    ``message`` must never contain a credential: it is sent to the browser.
+    """
+
+    code: ErrorCode
+    message: str
+    retryable: bool
+    retry_after: float | None = None
+    status: int | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class BackendInfo:
+    name: str
+    model: str
+    edit_format: str  # the answer format the prompt asks this backend for
+
+
+class Backend(Protocol):
+    info: BackendInfo
+
+    def stream(self, request: ChatRequest) -> AsyncIterator[Delta]:
+        """Return an async iterator of deltas; see the module docstring."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release pooled connections (process shutdown, tests)."""
+        ...

@@ -1,0 +1,89 @@
+"""`python manage.py models list|fetch|verify|use`: manage the embedded local models."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from playground.localmodel.fetch import FetchError, fetch
+from playground.localmodel.paths import choose_model, chosen_model, model_path
+from playground.localmodel.registry import MODELS, UnknownModelError, get_spec
+from playground.localmodel.verify import ModelVerificationError, is_marked_verified, verify_file
+
+
+class Command(BaseCommand):
+    help = "List, fetch, verify and choose the local models Flint runs without an API key."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        sub.add_parser("list", help="offered models and their state")
+        p = sub.add_parser("fetch", help="download/assemble and verify a model")
+        p.add_argument("name")
+        p.add_argument("--file", type=Path, help="use this local GGUF file (verified first)")
+        p.add_argument("--no-hub", action="store_true", help="skip the model hub")
+        p = sub.add_parser("verify", help="re-hash a fetched model (a mismatch deletes it)")
+        p.add_argument("name")
+        p = sub.add_parser("use", help="make NAME the local model (var/local-model.json)")
+        p.add_argument("name")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        action = options["action"]
+        try:
+            if action == "list":
+                self._list()
+            elif action == "fetch":
+                spec = get_spec(options["name"])
+                use_hub = False if options["no_hub"] else None
+                fetch(spec, file=options["file"], use_hub=use_hub, out=self.stderr._out)
+            elif action == "verify":
+                self._verify(options["name"])
+            elif action == "use":
+                self._use(options["name"])
+        except (UnknownModelError, FetchError, ModelVerificationError, ValueError) as exc:
+            raise CommandError(str(exc)) from None
+        except FileNotFoundError as exc:
+            raise CommandError(f"No such file: {exc.filename}") from None
+
+    def _list(self) -> None:
+        try:
+            current = chosen_model()
+        except ValueError as exc:
+            self.stderr.write(str(exc))
+            current = ""
+        for spec in MODELS.values():
+            path = model_path(spec.name)
+            if not path.exists():
+                state = "not fetched"
+            elif is_marked_verified(path, spec):
+                state = "fetched, verified"
+            else:
+                state = "fetched, NOT verified (run `models verify`)"
+            mark = "*" if spec.name == current else " "
+            self.stdout.write(
+                f"{mark} {spec.name:<20} {spec.size / 1e6:>6,.0f} MB  {state}\n"
+                f"    {spec.description}\n    sha256 {spec.sha256} ({spec.hash_source})"
+            )
+        source = "FLINT_LOCAL_MODEL" if os.environ.get("FLINT_LOCAL_MODEL") else "choice file"
+        self.stdout.write(f"* = in use ({source} or default)")
+
+    def _verify(self, name: str) -> None:
+        spec = get_spec(name)
+        path = model_path(name)
+        if not path.exists():
+            raise CommandError(f"{name} is not fetched; run `python manage.py models fetch {name}`")
+        verify_file(path, spec, out=self.stderr._out)
+        self.stdout.write(self.style.SUCCESS(f"{name}: SHA-256 matches ({spec.hash_source})."))
+
+    def _use(self, name: str) -> None:
+        written = choose_model(name)
+        self.stdout.write(self.style.SUCCESS(f"Local model set to {name} ({written})."))
+        if not model_path(name).exists():
+            self.stdout.write(f"It is not fetched yet: python manage.py models fetch {name}")
+        if os.environ.get("FLINT_LOCAL_MODEL"):
+            self.stdout.write(
+                self.style.WARNING("FLINT_LOCAL_MODEL is set in this environment and wins.")
+            )
+        self.stdout.write("Restart the server to switch models.")

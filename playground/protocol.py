@@ -1,0 +1,143 @@
+"""Every message on the playground socket, and the one error shape.
+
+Client → server messages are JSON objects validated here with msgspec (tagged
+by their ``type`` field); anything that fails validation becomes one canonical
+``error`` message naming what was wrong. Server → client messages are built by
+the small functions at the bottom so their shapes live in one place.
+docs/protocol.md documents each message; keep the two in step.
+
+Text positions on the wire are UTF-16 code units (the unit of JavaScript
+strings and CodeMirror); see playground/edits/offsets.py for the conversion.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import msgspec
+import orjson
+
+PROTOCOL_VERSION = 1
+
+MAX_PATH = 200
+MAX_FILES = 50
+MAX_INSTRUCTION = 20_000
+
+Path = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_PATH)]
+GenId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+
+
+class _Message(msgspec.Struct, tag_field="type", forbid_unknown_fields=True, kw_only=True):
+    v: Literal[1] = 1
+
+
+class Selection(msgspec.Struct, forbid_unknown_fields=True):
+    path: Path
+    start: Annotated[int, msgspec.Meta(ge=0)]
+    end: Annotated[int, msgspec.Meta(ge=0)]
+
+
+class GenStart(_Message, tag="gen.start"):
+    """Start a generation: the instruction and the files as the user sees them."""
+
+    instruction: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_INSTRUCTION)]
+    files: Annotated[dict[Path, str], msgspec.Meta(max_length=MAX_FILES)]
+    active: Path | None = None
+    selection: Selection | None = None
+    client_id: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+
+
+class GenStop(_Message, tag="gen.stop"):
+    """Stop the running generation (or the one named by ``gen``)."""
+
+    gen: GenId | None = None
+
+
+class Ping(_Message, tag="ping"):
+    t: float | None = None
+
+
+ClientMessage = GenStart | GenStop | Ping
+
+_decoder: msgspec.json.Decoder[ClientMessage] = msgspec.json.Decoder(ClientMessage)
+
+
+class ProtocolError(Exception):
+    """A client message that cannot be accepted; ``code`` goes on the wire."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def decode(raw: str | bytes) -> ClientMessage:
+    """Parse and validate one client message, or raise ProtocolError."""
+    try:
+        return _decoder.decode(raw)
+    except msgspec.ValidationError as exc:
+        text = str(exc)
+        if "`$.type`" in text or "missing required field `type`" in text:
+            return _unknown_type(raw, text)
+        raise ProtocolError("protocol.invalid", f"Invalid message: {text}.") from None
+    except msgspec.DecodeError as exc:
+        raise ProtocolError("protocol.malformed", f"Message is not valid JSON: {exc}.") from None
+
+
+def _unknown_type(raw: str | bytes, text: str) -> ClientMessage:
+    try:
+        kind = msgspec.json.decode(raw).get("type")
+    except (msgspec.DecodeError, AttributeError):
+        kind = None
+    if kind is None:
+        raise ProtocolError("protocol.invalid", 'Message must be a JSON object with a "type".')
+    known = ", ".join(sorted(("gen.start", "gen.stop", "ping")))
+    raise ProtocolError("protocol.unknown_type", f"Unknown message type {kind!r}; known: {known}.")
+
+
+# --- server → client ------------------------------------------------------------
+
+
+def dumps(message: dict[str, Any]) -> str:
+    return orjson.dumps(message).decode()
+
+
+def error(
+    code: str,
+    message: str,
+    *,
+    retryable: bool = False,
+    retry_after: float | None = None,
+    gen: str | None = None,
+    seq: int | None = None,
+    **detail: Any,
+) -> dict[str, Any]:
+    """The one error shape. ``message`` says what was wrong and what to do."""
+    out: dict[str, Any] = {
+        "v": PROTOCOL_VERSION,
+        "type": "error",
+        "code": code,
+        "message": message,
+        "retryable": retryable,
+    }
+    if retry_after is not None:
+        out["retry_after"] = round(retry_after, 3)
+    if gen is not None:
+        out["gen"] = gen
+        out["seq"] = seq
+    if detail:
+        out["detail"] = detail
+    return out
+
+
+def event(event_type: str, gen: str, seq: int, /, **fields: Any) -> dict[str, Any]:
+    """A generation event: every one carries the generation id and its sequence number."""
+    return {"v": PROTOCOL_VERSION, "type": event_type, "gen": gen, "seq": seq, **fields}
+
+
+def session_ready(**fields: Any) -> dict[str, Any]:
+    return {"v": PROTOCOL_VERSION, "type": "session.ready", **fields}
+
+
+def pong(t: float | None) -> dict[str, Any]:
+    return {"v": PROTOCOL_VERSION, "type": "pong", "t": t}

@@ -1,0 +1,55 @@
+"""Shared fixtures: a real scripted OpenAI-compatible upstream on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.test import override_settings
+
+from tests.support.upstream import ScriptedUpstream
+
+TEST_KEY = "sk-test-secret-0123456789"
+
+
+@pytest.fixture(scope="session")
+def upstream_server() -> Iterator[ScriptedUpstream]:
+    with ScriptedUpstream(api_key=TEST_KEY) as up:
+        yield up
+
+
+@pytest.fixture
+def upstream(upstream_server: ScriptedUpstream) -> Iterator[ScriptedUpstream]:
+    upstream_server.reset()
+    upstream_server.configure(rate=0.0, ttft=0.0, chunk=1, api_key=TEST_KEY)
+    yield upstream_server
+    upstream_server.reset()
+
+
+def backend_config(up: ScriptedUpstream, **overrides: Any) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "BACKEND": "playground.inference.openai_compatible.OpenAICompatibleBackend",
+        "BASE_URL": up.base_url,
+        "API_KEY": TEST_KEY,
+        "MODEL": "gpt-test",
+        "TIMEOUT": 5.0,
+    }
+    config.update({k.upper(): v for k, v in overrides.items()})
+    return config
+
+
+@pytest.fixture
+def use_upstream(upstream: ScriptedUpstream) -> Iterator[ScriptedUpstream]:
+    """Point Flint's backend at the scripted upstream for this test."""
+    with override_settings(FLINT_BACKEND=backend_config(upstream), FLINT_RETRIES=2):
+        yield upstream
+
+
+@pytest.fixture(autouse=True)
+async def _close_backends() -> Any:
+    """Close pooled upstream connections before the test's event loop ends."""
+    from playground.inference import aclose_backends
+
+    yield
+    await aclose_backends()
