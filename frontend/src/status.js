@@ -1,0 +1,111 @@
+// The live status line under the instruction box: time to first token,
+// tokens/s and tokens while generating; the final numbers and the outcome
+// after. Also says when a request is waiting on a loading model or a retry.
+
+import { schedule } from "./frame.js";
+
+const OUTCOME = { stop: "Done", length: "Cut off (length limit)", stopped: "Stopped", error: "Failed" };
+
+export class StatusLine {
+  constructor(el) {
+    this.el = el;
+    this.phase = "idle";
+    this.ticker = null;
+    this.render = () => this.draw();
+    this.set("idle", "Ready.");
+  }
+
+  // gen.start sent at `t` (performance.now()).
+  begin(t) {
+    Object.assign(this, { tSend: t, tFirst: null, tokens: 0, retryText: null, model: null, final: null });
+    this.phase = "waiting";
+    clearInterval(this.ticker);
+    this.ticker = setInterval(() => schedule(this.render), 250);
+    schedule(this.render);
+  }
+
+  started(model) {
+    this.model = model;
+    schedule(this.render);
+  }
+
+  delta(tokens, t) {
+    if (this.tFirst === null) this.tFirst = t;
+    this.phase = "streaming";
+    this.retryText = null;
+    this.tokens += tokens;
+    schedule(this.render);
+  }
+
+  retry({ attempt, wait, error }) {
+    const secs = Math.max(1, Math.ceil(wait));
+    this.retryText =
+      error?.code === "upstream.loading"
+        ? `Loading model… retrying in ${secs}s`
+        : `Retrying in ${secs}s (attempt ${attempt}: ${error?.code ?? "error"})`;
+    schedule(this.render);
+  }
+
+  // gen.done: prefer the server's stats; fall back to what the page measured.
+  done(reason, stats = {}, error = null) {
+    clearInterval(this.ticker);
+    this.phase = "done";
+    this.final = { reason, stats, error, measured: this.live() };
+    schedule(this.render);
+  }
+
+  // A short message unrelated to a generation ("Not connected…").
+  say(text) {
+    if (this.phase === "waiting" || this.phase === "streaming") return;
+    this.set("idle", text);
+  }
+
+  draw() {
+    if (this.phase === "waiting") {
+      const secs = ((performance.now() - this.tSend) / 1000).toFixed(1);
+      this.set("waiting", this.retryText ?? `Waiting for the model… ${secs}s`);
+    } else if (this.phase === "streaming") {
+      this.set("streaming", ["Generating", ...this.numbers(this.live())].join(" · "));
+    } else if (this.phase === "done") {
+      const { reason, stats, error, measured } = this.final;
+      const numbers = this.numbers({ ...measured, ...definedOnly(stats) });
+      const head = error ? `${OUTCOME.error}: ${error.code}` : OUTCOME[reason] ?? reason;
+      this.set("done", [head, ...numbers].join(" · "), reason);
+    }
+  }
+
+  live() {
+    const now = performance.now();
+    const decode = this.tFirst === null ? 0 : (now - this.tFirst) / 1000;
+    return {
+      ttft_ms: this.tFirst === null ? null : this.tFirst - this.tSend,
+      tokens: this.tokens,
+      tokens_per_s: decode > 0 ? this.tokens / decode : null,
+      elapsed_ms: now - this.tSend,
+    };
+  }
+
+  numbers({ ttft_ms, tokens, tokens_per_s, prompt_tokens, elapsed_ms }) {
+    const out = [];
+    if (ttft_ms != null) out.push(`TTFT ${Math.round(ttft_ms)} ms`);
+    if (tokens_per_s != null) out.push(`${tokens_per_s.toFixed(1)} tok/s`);
+    out.push(`${tokens ?? 0} tokens${prompt_tokens != null ? ` (+${prompt_tokens} prompt)` : ""}`);
+    if (this.phase === "done" && elapsed_ms != null) out.push(`${(elapsed_ms / 1000).toFixed(1)} s`);
+    Object.assign(this.el.dataset, {
+      ttftMs: ttft_ms == null ? "" : Math.round(ttft_ms),
+      tokens: tokens ?? 0,
+      tokensPerS: tokens_per_s == null ? "" : tokens_per_s.toFixed(1),
+    });
+    return out;
+  }
+
+  set(phase, text, reason = "") {
+    this.el.dataset.phase = phase;
+    this.el.dataset.reason = reason;
+    this.el.textContent = text;
+  }
+}
+
+function definedOnly(obj) {
+  return Object.fromEntries(Object.entries(obj ?? {}).filter(([, v]) => v != null));
+}
