@@ -126,3 +126,30 @@ FLINT_CONTEXT_TOKENS = env_int("FLINT_CONTEXT_TOKENS", 32_000)
 # Daphne closes a socket (code 1009) on messages over this hard cap; below it,
 # messages over FLINT_MAX_MESSAGE_BYTES get a readable error instead.
 DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE = 4 * FLINT_MAX_MESSAGE_BYTES
+
+# --- history, sharing, import/export ("Nothing is lost" issue) --------------------------
+# Optional accounts can claim playgrounds (POST /p/<id>/claim); cookie owners need none.
+MIDDLEWARE += ["django.contrib.auth.middleware.AuthenticationMiddleware"]
+# Every page refuses to be framed, except /s/<id>/embed (xframe_options_exempt there).
+X_FRAME_OPTIONS = "DENY"
+# A whole file set is at most 2 MB of text (playground/files.py); its JSON
+# encoding (PUT /api/p/<id>/files) and a multipart upload of it (POST /import)
+# need some room on top. Uploads stay in memory: they are capped below that.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024 * 1024
+FLINT_IMPORT_MAX_BYTES = env_int("FLINT_IMPORT_MAX_BYTES", 3 * 1024 * 1024)
+DATA_UPLOAD_MAX_NUMBER_FILES = 51  # one over the 50-file limit, so we can name the error
+
+# --- generations: fairness and survival -----------------------------------------
+FLINT_REDIS_URL = _redis_url  # event logs and claims shared across processes
+FLINT_EVENT_LOG_TTL = env_float("FLINT_EVENT_LOG_TTL", 600.0)  # s a finished log is kept
+FLINT_ORPHAN_GRACE = env_float("FLINT_ORPHAN_GRACE", 30.0)  # s unwatched before stopping
+FLINT_MAX_CONCURRENT = env_int("FLINT_MAX_CONCURRENT", 16)  # upstream streams per backend
+FLINT_QUEUE_SIZE = env_int("FLINT_QUEUE_SIZE", 32)  # waiting generations per backend
+
+# --- live preview ("Live preview" issue) ---------------------------------------------
+# Origin (scheme://host:port) the preview frame is loaded from. Empty = this server.
+# A different *site* (e.g. app on localhost, preview on 127.0.0.1) also gets the
+# preview its own renderer process in Chromium. That origin must serve Flint too
+# (same code, its host in FLINT_ALLOWED_HOSTS).
+FLINT_PREVIEW_ORIGIN = env_str("FLINT_PREVIEW_ORIGIN")

@@ -7,6 +7,8 @@ and on disconnect; ``receive`` never awaits a running generation.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -15,12 +17,12 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from . import protocol
-from .generation import Generation
+from .hub import GenerationUnknownError, get_hub
 from .inference import get_backend
 from .limits import TokenBucket
 from .models import Playground
 from .prompting import ContextTooLargeError
-from .turns import prepare_generation
+from .turns import PlaygroundBusyError, start_generation
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +31,8 @@ CLOSE_NOT_FOUND = 4404
 
 
 class PlaygroundConsumer(AsyncWebsocketConsumer):
-    generation: Generation | None = None
+    follower: asyncio.Task[None] | None = None
+    following: str | None = None
 
     async def connect(self) -> None:
         self.playground_id = self.scope["url_route"]["kwargs"]["playground_id"]
@@ -45,12 +48,14 @@ class PlaygroundConsumer(AsyncWebsocketConsumer):
                 backend=backend.info.name,
                 model=backend.info.model,
                 max_message_bytes=settings.FLINT_MAX_MESSAGE_BYTES,
+                running=await get_hub().running(self.playground_id),
             )
         )
 
     async def disconnect(self, code: int) -> None:
-        if self.generation is not None and self.generation.task is not None:
-            self.generation.task.cancel()  # closes the upstream stream; nobody to tell
+        # The generation itself keeps running for FLINT_ORPHAN_GRACE seconds so
+        # a reloaded page can pick it up (gen.resume); only stop following it.
+        await self._unfollow()
 
     async def send_json(self, message: dict[str, Any]) -> None:
         await self.send(text_data=protocol.dumps(message))
@@ -96,39 +101,70 @@ class PlaygroundConsumer(AsyncWebsocketConsumer):
 
     async def dispatch_message(self, message: protocol.ClientMessage) -> None:
         if isinstance(message, protocol.GenStart):
-            await self.start_generation(message)
+            await self.on_start(message)
         elif isinstance(message, protocol.GenStop):
-            await self.stop_generation(message)
+            await self.on_control(message.gen, "stop", {})
+        elif isinstance(message, protocol.GenSteer):
+            await self.on_control(message.gen, "steer", {"instruction": message.instruction})
+        elif isinstance(message, protocol.GenResume):
+            await self.on_resume(message)
         else:
             await self.send_json(protocol.pong(message.t))
 
-    async def start_generation(self, message: protocol.GenStart) -> None:
-        if self.generation is not None and not self.generation.task.done():  # type: ignore[union-attr]
+    async def on_start(self, message: protocol.GenStart) -> None:
+        try:
+            generation = await start_generation(self.playground_id, message)
+        except PlaygroundBusyError as exc:
             await self.send_json(
                 protocol.error(
                     "gen.busy",
-                    "A generation is already running in this playground; stop it first.",
+                    "A generation is already running in this playground; stop or steer it.",
                     retryable=True,
+                    running=exc.running,
                 )
             )
             return
-        try:
-            self.generation = prepare_generation(message, self.send_json)
         except ContextTooLargeError as exc:
             await self.send_json(protocol.error("gen.too_large", str(exc)))
             return
-        self.generation.start()
+        await self._follow(generation.id, 0)
 
-    async def stop_generation(self, message: protocol.GenStop) -> None:
-        gen = self.generation
-        if gen is None or gen.task is None or gen.task.done() or message.gen not in (None, gen.id):
+    async def on_control(self, gen: str | None, action: str, payload: dict[str, Any]) -> None:
+        gen = gen or await get_hub().running(self.playground_id)
+        if gen is None or not await get_hub().control(gen, action, payload):
             await self.send_json(
                 protocol.error(
-                    "gen.not_running", "There is no running generation to stop.", gen=message.gen
+                    "gen.not_running", f"There is no running generation to {action}.", gen=gen
                 )
             )
-            return
-        await gen.stop("stopped")
+
+    async def on_resume(self, message: protocol.GenResume) -> None:
+        await self._follow(message.gen, message.after)
+
+    async def _follow(self, gen: str, after: int) -> None:
+        await self._unfollow()
+        self.following = gen
+        self.follower = asyncio.create_task(self._forward(gen, after))
+
+    async def _forward(self, gen: str, after: int) -> None:
+        try:
+            async for event in get_hub().follow(gen, after):
+                await self.send_json(event)
+        except GenerationUnknownError:
+            await self.send_json(
+                protocol.error(
+                    "gen.unknown",
+                    "That generation is not available any more; its events have expired.",
+                    gen=gen,
+                )
+            )
+
+    async def _unfollow(self) -> None:
+        if self.follower is not None and not self.follower.done():
+            self.follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.follower
+        self.follower = None
 
 
 @database_sync_to_async

@@ -1,34 +1,58 @@
-"""Run one generation: stream from the backend, relay frames, report the outcome.
+"""Run one generation: wait for a slot, stream, relay frames, steer, report.
 
-A generation is a task owned by the socket's consumer; the consumer never awaits
-it inside ``receive`` (Channels handles one message at a time, so that would
-block Stop). Cancelling the task closes the upstream HTTP stream: the async
-generator is closed, which closes the SDK's response and its connection.
+A generation is a task of its own; the socket that started it never awaits it
+inside ``receive`` (Channels handles one message at a time, so that would block
+Stop). It publishes its events to the hub (hub.py), from which any number of
+sockets follow it, so it outlives a dropped connection for a grace period.
+
+Cancelling the streaming task closes the upstream HTTP stream: the async
+generator is closed, which closes the SDK's response and its connection, so
+the provider stops generating (and billing) at once.
+
+Steering cancels only the current upstream stream, keeps the answer up to the
+last point between edits (an edit half-received is discarded; applied edits
+stay applied), and streams a continuation in the same generation: same id,
+sequence numbers carry on.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .inference.base import Backend, ChatRequest, Delta, InferenceError
+from .queueing import QueueFullError, UpstreamQueue
 from .relay import FrameRelay, Send
 
 log = logging.getLogger(__name__)
 
 
 class EditSink(Protocol):
-    """What the generation feeds the answer into (the streaming edit engine)."""
+    """The streaming edit engine, as the generation uses it."""
+
+    @property
+    def files(self) -> dict[str, str]: ...
+
+    @property
+    def between_edits(self) -> bool: ...
+
+    @property
+    def pending_chars(self) -> int: ...
 
     def feed(self, text: str) -> list[Any]: ...
 
     def finish(self) -> list[Any]: ...
+
+
+# (files after applied edits, answer kept so far, the user's correction) -> request
+Continuation = Callable[[dict[str, str], str, str], ChatRequest]
 
 
 @dataclass
@@ -38,18 +62,27 @@ class Stats:
     tokens: int = 0
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    steered_at: float | None = None
+    steer_ttft: float | None = None
+    queued_for: float = 0.0
 
     def as_wire(self) -> dict[str, Any]:
         now = time.monotonic()
         ttft = None if self.first_token is None else (self.first_token - self.started) * 1000
         decode_s = 0.0 if self.first_token is None else now - self.first_token
         return {
-            "ttft_ms": None if ttft is None else round(ttft, 1),
+            "ttft_ms": _ms(ttft),
             "tokens": self.completion_tokens or self.tokens,
             "prompt_tokens": self.prompt_tokens,
             "tokens_per_s": round(self.tokens / decode_s, 1) if decode_s > 0 else None,
-            "elapsed_ms": round((now - self.started) * 1000, 1),
+            "elapsed_ms": _ms((now - self.started) * 1000),
+            "queued_ms": _ms(self.queued_for * 1000),
+            "steer_ttft_ms": _ms(None if self.steer_ttft is None else self.steer_ttft * 1000),
         }
+
+
+def _ms(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
 
 
 @dataclass
@@ -72,6 +105,10 @@ def new_generation_id() -> str:
     return "g_" + secrets.token_urlsafe(9)
 
 
+class _Steer(Exception):
+    pass
+
+
 class Generation:
     def __init__(
         self,
@@ -84,50 +121,73 @@ class Generation:
         frame_max_tokens: int,
         edits: EditSink | None = None,
         on_edit: Callable[[Any], dict[str, Any] | None] | None = None,
+        new_edits: Callable[[dict[str, str]], EditSink] | None = None,
+        continuation: Continuation | None = None,
+        queue: UpstreamQueue | None = None,
+        gen_id: str | None = None,
     ) -> None:
-        self.id = new_generation_id()
+        self.id = gen_id or new_generation_id()
         self.backend = backend
         self.request = request
         self.retry = retry
         self.relay = FrameRelay(send, self.id, interval=frame_interval, max_tokens=frame_max_tokens)
         self.edits = edits
         self.on_edit = on_edit
+        self.new_edits = new_edits
+        self.continuation = continuation
+        self.queue = queue
         self.stats = Stats()
         self.answer: list[str] = []
-        self.stop_reason: str | None = None  # set by the consumer before cancelling
+        self.safe_len = 0  # answer chars up to the last point between edits
+        self.stop_reason: str | None = None
         self.task: asyncio.Task[None] | None = None
+        self._segment: asyncio.Task[str | None] | None = None
+        self._steer: str | None = None
+        self.on_finish: Callable[[Generation, str], Awaitable[None]] | None = None
+        self.watchdog: asyncio.Task[None] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.task is not None and not self.task.done()
 
     def start(self) -> asyncio.Task[None]:
         self.task = asyncio.create_task(self.run(), name=f"generation {self.id}")
         return self.task
 
     async def stop(self, reason: str = "stopped") -> None:
-        """Cancel the generation and wait until it has told the client."""
-        if self.task is None or self.task.done():
+        """Cancel the generation and wait until it has published gen.done."""
+        if not self.running:
             return
         self.stop_reason = reason
+        assert self.task is not None
         self.task.cancel()
         await asyncio.gather(self.task, return_exceptions=True)
+
+    def steer(self, instruction: str) -> bool:
+        """Cut the answer at a safe point and continue with ``instruction``."""
+        if not self.running or self.continuation is None:
+            return False
+        self._steer = instruction
+        self.stats.steered_at = time.monotonic()
+        if self._segment is not None and not self._segment.done():
+            self._segment.cancel()
+        return True
 
     async def run(self) -> None:
         relay_task = asyncio.create_task(self.relay.run())
         await self.relay.emit(
             "gen.started", model=self.backend.info.model, backend=self.backend.info.name
         )
-        outcome: dict[str, Any]
+        outcome: dict[str, Any] = {}
         error: dict[str, Any] = {}
         try:
-            finish = await self._stream_with_retries()
-            self._feed_edits(None)
-            outcome = {"reason": finish or "stop"}
+            outcome = {"reason": await self._run_in_slot()}
         except asyncio.CancelledError:
-            if self.stop_reason is None:  # socket gone: nobody to tell
-                relay_task.cancel()
-                raise
-            outcome = {"reason": self.stop_reason}
+            outcome = {"reason": self.stop_reason or "abandoned"}
         except InferenceError as exc:
-            error = _error_fields(exc)
-            outcome = {"reason": "error"}
+            error, outcome = _error_fields(exc), {"reason": "error"}
+        except _QueueFull as exc:
+            error, outcome = exc.fields, {"reason": "error"}
         except Exception:
             log.exception("generation %s failed", self.id)
             error = {
@@ -136,27 +196,83 @@ class Generation:
                 "message": "Flint hit an internal error; the log has the details.",
             }
             outcome = {"reason": "error"}
+        await self._finish(relay_task, outcome, error)
+
+    async def _finish(
+        self, relay_task: asyncio.Task[None], outcome: dict[str, Any], error: dict[str, Any]
+    ) -> None:
+        # Runs even after cancellation, so the log always ends with gen.done
+        # (watchers of a stopped or abandoned generation need to hear it).
         self.relay.close()
-        await relay_task
-        if outcome["reason"] == "error":
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.shield(relay_task)
+        if error:
             await self.relay.emit_error(**error)
         await self.relay.emit(
             "gen.done", **outcome, partial=outcome["reason"] != "stop", stats=self.stats.as_wire()
         )
+        if self.on_finish is not None:
+            await self.on_finish(self, outcome["reason"])
+
+    async def _run_in_slot(self) -> str:
+        if self.queue is None:
+            return await self._segments()
+        queued = time.monotonic()
+        try:
+            async with self.queue.slot(self._queued):
+                self.stats.queued_for = time.monotonic() - queued
+                return await self._segments()
+        except QueueFullError as exc:
+            raise _QueueFull(exc.retry_after) from None
+
+    def _queued(self, position: int) -> None:
+        self.relay.push_event("gen.queued", position=position)
+
+    async def _segments(self) -> str:
+        """Stream, and stream a continuation after each steer."""
+        while True:
+            self._segment = asyncio.create_task(self._stream_with_retries())
+            try:
+                finish = await self._segment
+            except asyncio.CancelledError:
+                current = asyncio.current_task()
+                if self._steer is None or (current is not None and current.cancelling()):
+                    raise
+                self._continue(self._steer)
+                self._steer = None
+                continue
+            self._feed_edits(None)
+            return finish or "stop"
+
+    def _continue(self, instruction: str) -> None:
+        assert self.continuation is not None
+        answer = "".join(self.answer)
+        kept = answer[: self.safe_len]
+        files = self.edits.files if self.edits is not None else {}
+        self.answer = [kept]
+        if self.new_edits is not None:
+            self.edits = self.new_edits(files)  # an edit half-received is dropped here
+        self.request = self.continuation(files, kept, instruction)
+        self.relay.push_event(
+            "gen.steered",
+            instruction=instruction,
+            kept=_utf16_len(kept),
+            discarded=_utf16_len(answer[self.safe_len :]),
+        )
 
     async def _stream_with_retries(self) -> str | None:
         attempt = 0
+        tokens_before = self.stats.tokens
         while True:
             try:
                 return await self._stream_once()
             except InferenceError as exc:
                 attempt += 1
-                wait = None if self.stats.tokens else self.retry.wait_for(attempt, exc)
+                got_tokens = self.stats.tokens > tokens_before
+                wait = None if got_tokens else self.retry.wait_for(attempt, exc)
                 if wait is None:
                     raise
-                log.info(
-                    "generation %s: retry %d in %.2fs after %s", self.id, attempt, wait, exc.code
-                )
+                log.info("generation %s: retry %d in %.2fs (%s)", self.id, attempt, wait, exc.code)
                 self.relay.push_event(
                     "gen.retry", attempt=attempt, wait=round(wait, 3), error=_error_fields(exc)
                 )
@@ -176,8 +292,11 @@ class Generation:
 
     def _on_delta(self, delta: Delta) -> str | None:
         if delta.text:
+            now = time.monotonic()
             if self.stats.first_token is None:
-                self.stats.first_token = time.monotonic()
+                self.stats.first_token = now
+            if self.stats.steered_at is not None and self.stats.steer_ttft is None:
+                self.stats.steer_ttft = now - self.stats.steered_at
             self.stats.tokens += delta.tokens
             self.answer.append(delta.text)
             self.relay.push_text(delta.text, delta.tokens)
@@ -196,6 +315,23 @@ class Generation:
             if wire is not None:
                 event_type = wire.pop("type")
                 self.relay.push_event(event_type, **wire)
+        if text is not None and self.edits.between_edits:
+            self.safe_len = sum(map(len, self.answer)) - self.edits.pending_chars
+
+
+class _QueueFull(Exception):
+    def __init__(self, retry_after: float) -> None:
+        super().__init__("queue full")
+        self.fields = {
+            "code": "gen.queue_full",
+            "message": f"Flint is busy; try again in {retry_after:.0f} s.",
+            "retryable": True,
+            "retry_after": round(retry_after, 1),
+        }
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
 
 
 def _error_fields(exc: InferenceError) -> dict[str, Any]:

@@ -53,11 +53,26 @@ class GenStop(_Message, tag="gen.stop"):
     gen: GenId | None = None
 
 
+class GenSteer(_Message, tag="gen.steer"):
+    """Redirect the running generation mid-answer without stopping it."""
+
+    instruction: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_INSTRUCTION)]
+    gen: GenId | None = None
+
+
+class GenResume(_Message, tag="gen.resume"):
+    """Follow a generation again after a reconnect: events with seq > ``after``."""
+
+    gen: GenId
+    after: Annotated[int, msgspec.Meta(ge=0)] = 0
+
+
 class Ping(_Message, tag="ping"):
     t: float | None = None
 
 
-ClientMessage = GenStart | GenStop | Ping
+ClientMessage = GenStart | GenStop | GenSteer | GenResume | Ping
+KNOWN_TYPES = ("gen.start", "gen.stop", "gen.steer", "gen.resume", "ping")
 
 _decoder: msgspec.json.Decoder[ClientMessage] = msgspec.json.Decoder(ClientMessage)
 
@@ -91,7 +106,7 @@ def _unknown_type(raw: str | bytes, text: str) -> ClientMessage:
         kind = None
     if kind is None:
         raise ProtocolError("protocol.invalid", 'Message must be a JSON object with a "type".')
-    known = ", ".join(sorted(("gen.start", "gen.stop", "ping")))
+    known = ", ".join(KNOWN_TYPES)
     raise ProtocolError("protocol.unknown_type", f"Unknown message type {kind!r}; known: {known}.")
 
 

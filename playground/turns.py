@@ -1,4 +1,4 @@
-"""Turn a validated ``gen.start`` into a ready-to-run Generation.
+"""Turn a validated ``gen.start`` into a running Generation, wired to the hub.
 
 Shared by the socket consumer and the HTTP endpoint so both do exactly the same
 work per turn (the benchmark compares them).
@@ -6,6 +6,9 @@ work per turn (the benchmark compares them).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import time
 from typing import Any
 
 from django.conf import settings
@@ -13,35 +16,111 @@ from django.conf import settings
 from . import protocol
 from .edits import EditApplied, EditEvent, EditStream
 from .edits.offsets import utf16_to_py
-from .generation import Generation, RetryPolicy
+from .generation import Generation, RetryPolicy, new_generation_id
+from .hub import MemoryHub, get_hub
 from .inference import get_backend
-from .inference.base import ChatRequest
+from .inference.base import ChatRequest, Message
 from .prompting import build_messages
+from .queueing import queue_for
 from .relay import Send
 
 
-def prepare_generation(message: protocol.GenStart, send: Send) -> Generation:
+class PlaygroundBusyError(Exception):
+    def __init__(self, running: str) -> None:
+        super().__init__(running)
+        self.running = running
+
+
+async def start_generation(playground: str, message: protocol.GenStart) -> Generation:
+    """Claim the playground, build the generation and start it.
+
+    Raises PlaygroundBusyError if one already runs there (on any process) and
+    ContextTooLargeError if the prompt cannot fit the model's budget.
+    """
+    hub = get_hub()
+    gen_id = new_generation_id()
+    generation = prepare_generation(
+        message, send=lambda event: hub.publish(gen_id, event), gen_id=gen_id
+    )
+    rival = await hub.claim(playground, gen_id)
+    if rival is not None:
+        raise PlaygroundBusyError(rival)
+
+    async def control(action: str, payload: dict[str, Any]) -> None:
+        if action == "stop":
+            await generation.stop("stopped")
+        elif action == "steer":
+            generation.steer(str(payload.get("instruction", "")))
+
+    async def finished(gen: Generation, reason: str) -> None:
+        await hub.release(playground, gen.id)
+
+    generation.on_finish = finished
+    await hub.open(generation.id, control)
+    generation.start()
+    generation.watchdog = asyncio.create_task(_stop_when_abandoned(generation, hub, playground))
+    return generation
+
+
+async def _stop_when_abandoned(generation: Generation, hub: MemoryHub, playground: str) -> None:
+    """Stop a generation nobody has watched for FLINT_ORPHAN_GRACE seconds."""
+    grace = settings.FLINT_ORPHAN_GRACE
+    while generation.running:
+        await asyncio.sleep(min(1.0, grace / 4))
+        with contextlib.suppress(Exception):
+            await hub.refresh_claim(playground, generation.id)
+        since = await hub.watched_since(generation.id)
+        if since is not None and time.monotonic() - since > grace:
+            await generation.stop("abandoned")
+
+
+def prepare_generation(
+    message: protocol.GenStart, send: Send, gen_id: str | None = None
+) -> Generation:
     """Build the prompt and the generation; raises ContextTooLargeError."""
     backend = get_backend()
-    messages = build_messages(
-        instruction=message.instruction,
-        files=message.files,
-        active=message.active,
-        edit_format=backend.info.edit_format,
-        budget_tokens=settings.FLINT_CONTEXT_TOKENS,
-        selection=_selection_text(message),
-    )
+    files = dict(message.files)
+
+    def messages(files: dict[str, str], instruction: str, history: tuple[Message, ...]) -> Any:
+        return build_messages(
+            instruction=instruction,
+            files=files,
+            active=message.active,
+            edit_format=backend.info.edit_format,
+            budget_tokens=settings.FLINT_CONTEXT_TOKENS,
+            selection=_selection_text(message) if not history else None,
+            history=history,
+        )
+
+    def continuation(files: dict[str, str], kept: str, correction: str) -> ChatRequest:
+        # The files already carry the applied edits; the model sees what it
+        # wrote so far and the user's correction, and carries on from there.
+        history = (Message("user", message.instruction), Message("assistant", kept))
+        note = (
+            f"{correction}\n\n(The user interrupted your answer above to say this. Edits you "
+            "finished are already applied to the files shown. Continue from there.)"
+        )
+        return ChatRequest(messages=messages(files, note, history))
+
     return Generation(
         backend=backend,
-        request=ChatRequest(messages=messages),
+        request=ChatRequest(messages=messages(files, message.instruction, ())),
         send=send,
         retry=RetryPolicy(settings.FLINT_RETRIES, settings.FLINT_RETRY_MAX_WAIT),
         frame_interval=settings.FLINT_FRAME_INTERVAL,
         frame_max_tokens=settings.FLINT_FRAME_MAX_TOKENS,
         # Edits are computed against the files the client sent with gen.start;
         # the page rebases them onto whatever the user typed since.
-        edits=EditStream(dict(message.files), active=message.active),
+        edits=EditStream(files, active=message.active),
+        new_edits=lambda f: EditStream(f, active=message.active),
         on_edit=edit_to_wire,
+        continuation=continuation,
+        gen_id=gen_id,
+        queue=queue_for(
+            f"{backend.info.name}:{backend.info.model}",
+            getattr(backend, "max_concurrent", None) or settings.FLINT_MAX_CONCURRENT,
+            settings.FLINT_QUEUE_SIZE,
+        ),
     )
 
 

@@ -149,17 +149,21 @@ async def test_stop_closes_the_upstream_stream_and_keeps_the_partial_answer(
     await comm.disconnect()
 
 
-async def test_disconnect_cancels_the_generation_and_closes_upstream(
+async def test_an_abandoned_generation_stops_after_the_grace_period(
     use_upstream: ScriptedUpstream,
 ) -> None:
     use_upstream.script(Reply(lorem=100_000, rate=2000))
-    comm = await connect()
-    await comm.send_json_to(start())
-    await comm.receive_json_from()
-    await comm.receive_json_from()
-    await comm.disconnect()
-    await use_upstream.wait_idle_async()
-    assert use_upstream.streams[-1].client_disconnected
+    with override_settings(FLINT_ORPHAN_GRACE=0.5):
+        comm = await connect()
+        await comm.send_json_to(start())
+        await comm.receive_json_from()
+        await comm.receive_json_from()
+        await comm.disconnect()
+        gone = asyncio.get_running_loop().time()
+        await use_upstream.wait_idle_async()
+    stream = use_upstream.streams[-1]
+    assert stream.client_disconnected
+    assert 0.4 < stream.t_disconnect - gone < 3, "kept for the grace period, then stopped"
 
 
 async def test_socket_keeps_serving_while_a_generation_runs(use_upstream: ScriptedUpstream) -> None:

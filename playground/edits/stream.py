@@ -82,6 +82,19 @@ class EditStream:
         """The current files (a copy)."""
         return dict(self._ws.files)
 
+    @property
+    def between_edits(self) -> bool:
+        """No edit is half-received: an answer cut here discards nothing.
+
+        Used to find a safe point when the user steers mid-answer.
+        """
+        return self._state is _State.TEXT
+
+    @property
+    def pending_chars(self) -> int:
+        """Length of the incomplete last line, not yet interpreted."""
+        return sum(map(len, self._pending))
+
     def feed(self, delta: str) -> list[EditEvent]:
         """Take more answer text; return events for the edits it completed."""
         if self._finished:
