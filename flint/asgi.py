@@ -16,11 +16,12 @@ from channels.security.websocket import (  # noqa: E402
     AllowedHostsOriginValidator,
     OriginValidator,
 )
+from channels.sessions import CookieMiddleware  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from playground.routing import websocket_urlpatterns  # noqa: E402
 
-_ws = URLRouter(websocket_urlpatterns)
+_ws = CookieMiddleware(URLRouter(websocket_urlpatterns))
 _ws = (
     OriginValidator(_ws, settings.FLINT_ALLOWED_ORIGINS)
     if settings.FLINT_ALLOWED_ORIGINS

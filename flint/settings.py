@@ -6,6 +6,7 @@ channel layer, and the embedded local model. See README "Configuration".
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -153,3 +154,17 @@ FLINT_QUEUE_SIZE = env_int("FLINT_QUEUE_SIZE", 32)  # waiting generations per ba
 # preview its own renderer process in Chromium. That origin must serve Flint too
 # (same code, its host in FLINT_ALLOWED_HOSTS).
 FLINT_PREVIEW_ORIGIN = env_str("FLINT_PREVIEW_ORIGIN")
+# Per browser ("user") and per IP, in the shared store (Redis when configured).
+# Syntax of the limits library: "N per second|minute|hour|day".
+FLINT_LIMITS = {
+    "generations_user": env_str("FLINT_LIMIT_GENERATIONS") or "60 per 10 minutes",
+    "generations_ip": env_str("FLINT_LIMIT_GENERATIONS_IP") or "300 per 10 minutes",
+    "tokens_user": env_str("FLINT_LIMIT_TOKENS") or "500000 per hour",
+    "tokens_ip": env_str("FLINT_LIMIT_TOKENS_IP") or "2000000 per hour",
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Tests use a file, as production does: an in-memory shared-cache database
+    # fails concurrent writers at once ("table is locked") instead of making
+    # them wait, so the concurrent-save tests could not run against it. One file
+    # per process, so test runs side by side (or xdist workers) never share one.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}

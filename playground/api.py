@@ -20,7 +20,8 @@ from django.views.decorators.csrf import csrf_exempt
 from . import protocol
 from .models import Playground
 from .prompting import ContextTooLargeError
-from .turns import prepare_generation
+from .ratelimit import get_limiter
+from .turns import RateLimitedError, Requester, admit, prepare_generation
 
 _start_decoder = msgspec.json.Decoder(protocol.GenStart)
 
@@ -46,11 +47,32 @@ async def generate(request: HttpRequest, playground_id: str) -> HttpResponse:
         return _error(400, "protocol.invalid", f"Invalid gen.start: {exc}.")
     if not await Playground.objects.filter(id=playground_id).aexists():
         return _error(404, "playground.not_found", "No playground has that id.")
+    requester = Requester.of(request.COOKIES.get("flint_owner"), request.META.get("REMOTE_ADDR"))
+    try:
+        await admit(requester)
+    except RateLimitedError as exc:
+        wait = exc.refusal.retry_after
+        response = _error(
+            429,
+            "rate.limited",
+            exc.refusal.message(),
+            retryable=True,
+            retry_after=wait,
+            limit=exc.refusal.what,
+            scope=exc.refusal.who,
+        )
+        response["Retry-After"] = str(round(wait))
+        return response
     queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     try:
         generation = prepare_generation(message, queue.put)
     except ContextTooLargeError as exc:
         return _error(400, "gen.too_large", str(exc))
+
+    async def charge(gen: Any, reason: str) -> None:
+        await get_limiter().charge(requester.user, requester.ip, gen.stats.tokens)
+
+    generation.on_finish = charge
     task = generation.start()
 
     async def events() -> AsyncIterator[bytes]:

@@ -4,3 +4,15 @@ from django.apps import AppConfig
 class PlaygroundConfig(AppConfig):
     name = "playground"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Import the heavy modules now, at server start, not inside the first
+        # socket's handshake: the openai SDK alone takes 1-2 s to import here.
+        from django.conf import settings
+        from django.utils.module_loading import import_string
+
+        from . import edits, ratelimit, turns  # noqa: F401
+
+        import_string(settings.FLINT_BACKEND["BACKEND"])
+        if settings.FLINT_REDIS_URL:
+            from . import hub_redis  # noqa: F401

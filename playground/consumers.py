@@ -22,7 +22,8 @@ from .inference import get_backend
 from .limits import TokenBucket
 from .models import Playground
 from .prompting import ContextTooLargeError
-from .turns import PlaygroundBusyError, start_generation
+from .ratelimit import get_limiter
+from .turns import PlaygroundBusyError, RateLimitedError, Requester, start_generation
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,9 @@ CLOSE_NOT_FOUND = 4404
 
 
 class PlaygroundConsumer(AsyncWebsocketConsumer):
+    # No channel layer: fan-out goes through the hub (hub.py), which batches
+    # per frame. A layer would add a Redis receive loop to every socket.
+    channel_layer_alias = None  # type: ignore[assignment]
     follower: asyncio.Task[None] | None = None
     following: str | None = None
 
@@ -40,6 +44,8 @@ class PlaygroundConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_NOT_FOUND)
             return
         self.bucket = TokenBucket(settings.FLINT_RATE_MESSAGES, settings.FLINT_RATE_WINDOW)
+        client = self.scope.get("client") or (None, None)
+        self.requester = Requester.of(self.scope.get("cookies", {}).get("flint_owner"), client[0])
         await self.accept()
         backend = get_backend()
         await self.send_json(
@@ -49,8 +55,12 @@ class PlaygroundConsumer(AsyncWebsocketConsumer):
                 model=backend.info.model,
                 max_message_bytes=settings.FLINT_MAX_MESSAGE_BYTES,
                 running=await get_hub().running(self.playground_id),
+                allowance=await self._allowance(),
             )
         )
+
+    async def _allowance(self) -> dict[str, Any]:
+        return await get_limiter().allowance(self.requester.user, self.requester.ip)
 
     async def disconnect(self, code: int) -> None:
         # The generation itself keeps running for FLINT_ORPHAN_GRACE seconds so
@@ -113,7 +123,19 @@ class PlaygroundConsumer(AsyncWebsocketConsumer):
 
     async def on_start(self, message: protocol.GenStart) -> None:
         try:
-            generation = await start_generation(self.playground_id, message)
+            generation = await start_generation(self.playground_id, message, self.requester)
+        except RateLimitedError as exc:
+            await self.send_json(
+                protocol.error(
+                    "rate.limited",
+                    exc.refusal.message(),
+                    retryable=True,
+                    retry_after=exc.refusal.retry_after,
+                    limit=exc.refusal.what,
+                    scope=exc.refusal.who,
+                )
+            )
+            return
         except PlaygroundBusyError as exc:
             await self.send_json(
                 protocol.error(
@@ -150,6 +172,9 @@ class PlaygroundConsumer(AsyncWebsocketConsumer):
         try:
             async for event in get_hub().follow(gen, after):
                 await self.send_json(event)
+                if event["type"] == "gen.done":
+                    # The finished generation's tokens are charged by now.
+                    await self.send_json(protocol.allowance(await self._allowance()))
         except GenerationUnknownError:
             await self.send_json(
                 protocol.error(

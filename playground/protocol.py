@@ -154,5 +154,9 @@ def session_ready(**fields: Any) -> dict[str, Any]:
     return {"v": PROTOCOL_VERSION, "type": "session.ready", **fields}
 
 
+def allowance(remaining: dict[str, Any]) -> dict[str, Any]:
+    return {"v": PROTOCOL_VERSION, "type": "allowance", **remaining}
+
+
 def pong(t: float | None) -> dict[str, Any]:
     return {"v": PROTOCOL_VERSION, "type": "pong", "t": t}

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -22,7 +24,34 @@ from .inference import get_backend
 from .inference.base import ChatRequest, Message
 from .prompting import build_messages
 from .queueing import queue_for
+from .ratelimit import Refusal, get_limiter
 from .relay import Send
+
+
+class RateLimitedError(Exception):
+    def __init__(self, refusal: Refusal) -> None:
+        super().__init__(refusal.message())
+        self.refusal = refusal
+
+
+@dataclass(frozen=True)
+class Requester:
+    """Who asks: a browser (hash of its owner cookie) and a network address."""
+
+    user: str | None
+    ip: str | None
+
+    @classmethod
+    def of(cls, owner_cookie: str | None, ip: str | None) -> Requester:
+        user = hashlib.sha256(owner_cookie.encode()).hexdigest()[:32] if owner_cookie else None
+        return cls(user, ip)
+
+
+async def admit(requester: Requester) -> None:
+    """Apply the per-user and per-IP limits; raises RateLimitedError."""
+    refusal = await get_limiter().admit(requester.user, requester.ip)
+    if refusal is not None:
+        raise RateLimitedError(refusal)
 
 
 class PlaygroundBusyError(Exception):
@@ -31,17 +60,24 @@ class PlaygroundBusyError(Exception):
         self.running = running
 
 
-async def start_generation(playground: str, message: protocol.GenStart) -> Generation:
+async def start_generation(
+    playground: str, message: protocol.GenStart, requester: Requester
+) -> Generation:
     """Claim the playground, build the generation and start it.
 
-    Raises PlaygroundBusyError if one already runs there (on any process) and
-    ContextTooLargeError if the prompt cannot fit the model's budget.
+    Raises PlaygroundBusyError if one already runs there (on any process),
+    RateLimitedError over a limit, and ContextTooLargeError if the prompt
+    cannot fit the model's budget.
     """
     hub = get_hub()
     gen_id = new_generation_id()
     generation = prepare_generation(
         message, send=lambda event: hub.publish(gen_id, event), gen_id=gen_id
     )
+    rival = await hub.running(playground)
+    if rival is not None:
+        raise PlaygroundBusyError(rival)
+    await admit(requester)
     rival = await hub.claim(playground, gen_id)
     if rival is not None:
         raise PlaygroundBusyError(rival)
@@ -54,6 +90,7 @@ async def start_generation(playground: str, message: protocol.GenStart) -> Gener
 
     async def finished(gen: Generation, reason: str) -> None:
         await hub.release(playground, gen.id)
+        await get_limiter().charge(requester.user, requester.ip, gen.stats.tokens)
 
     generation.on_finish = finished
     await hub.open(generation.id, control)

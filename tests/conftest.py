@@ -49,7 +49,11 @@ def use_upstream(upstream: ScriptedUpstream) -> Iterator[ScriptedUpstream]:
 @pytest.fixture(autouse=True)
 async def _close_backends() -> Any:
     """Close pooled upstream connections before the test's event loop ends."""
+    from playground.hub import aclose_hub
     from playground.inference import aclose_backends
+    from playground.ratelimit import aclose_limiter
 
     yield
     await aclose_backends()
+    await aclose_hub()
+    await aclose_limiter()

@@ -26,14 +26,21 @@ def new_playground() -> str:
     return services.playground_create("web").id
 
 
+OWNER = "owner-token-of-this-browser"
+
+
 async def connect(
-    pid: str | None = None, origin: str = "http://127.0.0.1"
+    pid: str | None = None, origin: str = "http://127.0.0.1", owner: str = OWNER
 ) -> WebsocketCommunicator:
     pid = pid or await new_playground()
     comm = WebsocketCommunicator(
         application,
         f"/ws/p/{pid}/",
-        headers=[(b"origin", origin.encode()), (b"host", b"127.0.0.1")],
+        headers=[
+            (b"origin", origin.encode()),
+            (b"host", b"127.0.0.1"),
+            (b"cookie", f"flint_owner={owner}".encode()),
+        ],
     )
     connected, _ = await comm.connect()
     assert connected
@@ -54,11 +61,14 @@ def start(instruction: str = "make it blue", **extra: Any) -> dict[str, Any]:
 
 
 async def until_done(comm: WebsocketCommunicator, wait: float = 10) -> list[dict[str, Any]]:
+    """A generation's events up to gen.done (and the allowance update after it)."""
     events = []
     while True:
         msg = await comm.receive_json_from(timeout=wait)
         events.append(msg)
         if msg["type"] == "gen.done":
+            after = await comm.receive_json_from(timeout=wait)
+            assert after["type"] == "allowance", after
             return events
 
 

@@ -70,7 +70,7 @@ async def test_a_steer_cuts_between_edits_keeps_applied_ones_and_continues(
     assert len({e["gen"] for e in events}) == 1
     # The upstream saw the first request closed, and a continuation carrying the
     # partial answer (cut at the safe point), the correction, and the applied edit.
-    first, second = use_upstream.streams[-2:]
+    first = use_upstream.streams[-2]
     assert first.client_disconnected
     cont = use_upstream.requests[-1].messages
     assert cont[-2]["role"] == "assistant" and "color: green" in cont[-2]["content"]

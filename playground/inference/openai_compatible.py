@@ -116,12 +116,16 @@ class OpenAICompatibleBackend:
 async def _parse_sse(lines: AsyncIterator[str]) -> AsyncIterator[Delta]:
     """Turn SSE ``data:`` lines into deltas; a stream must end with [DONE]."""
     finish: str | None = None
+    done = False
     async for line in lines:
-        if not line.startswith("data:"):
-            continue  # comments, event names, keep-alives
+        # After [DONE], keep reading to the end of the body: a response closed
+        # unread is a connection closed, and the next turn would pay for a new one.
+        if done or not line.startswith("data:"):
+            continue  # also comments, event names, keep-alives
         payload = line[5:].strip().encode()
         if payload == _DONE:
-            return
+            done = True
+            continue
         chunk = orjson.loads(payload)
         if "error" in chunk:
             raise _stream_error(chunk["error"])

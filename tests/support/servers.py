@@ -41,25 +41,20 @@ def migrate(env: Mapping[str, str]) -> None:
 def daphne_server(env: Mapping[str, str], port: int | None = None) -> Iterator[str]:
     """Run ``daphne flint.asgi:application``; yield its http://127.0.0.1:PORT base URL."""
     port = port or free_port()
+    # The server's log goes to a file (a pipe nobody reads would fill and block it).
+    log_path = Path(env.get("FLINT_VAR_DIR", "/tmp")) / f"daphne-{port}.log"
+    log_file = log_path.open("wb")
+    command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "flint.asgi:application",
-        ],
+        [*command, "flint.asgi:application"],
         cwd=REPO,
         env=dict(env),
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log_file,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_http(base + "/healthz", proc)
+        _wait_http(base + "/healthz", proc, log_path)
         yield base
     finally:
         proc.terminate()
@@ -68,15 +63,14 @@ def daphne_server(env: Mapping[str, str], port: int | None = None) -> Iterator[s
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-        if proc.stderr is not None:
-            proc.stderr.close()
+        log_file.close()
 
 
-def _wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
+def _wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            err = proc.stderr.read().decode() if proc.stderr else ""
+            err = log.read_text(errors="replace")
             raise RuntimeError(f"server exited with {proc.returncode}: {err[-2000:]}")
         try:
             with urllib.request.urlopen(url, timeout=1) as resp:

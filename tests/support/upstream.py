@@ -3,23 +3,35 @@
 It speaks the Chat Completions protocol as providers do: ``POST /v1/chat/completions`` answers
 with Server-Sent Events (``data: {chat.completion.chunk}\\n\\n`` ... ``data: [DONE]\\n\\n``) when
 ``stream`` is true, or one ``chat.completion`` JSON otherwise; ``GET /v1/models`` lists models.
-Headers of a stream go out at once; the first content chunk follows after ``ttft`` seconds; then
-tokens are paced at ``rate`` tokens/s on a timer: every tick writes ALL the tokens due in one
-transport write (so 100k+ tokens/s are reachable from Python), ``chunk`` tokens per SSE event.
+Headers of a stream go out at once (like real providers); the first content chunk follows
+after ``ttft`` seconds; then tokens are paced at ``rate`` tokens/s on a timer: each tick (5 ms by
+default) writes ALL the tokens due in one transport write, ``chunk`` tokens per SSE event, so
+100k+ tokens/s are reachable from Python (a write holds at most 4096 events; more only when
+unpaced or running behind). With ``stream_options.include_usage`` chunks carry ``"usage": null``
+and a usage chunk (``choices: []``) precedes ``[DONE]``.
 
-Python use (the server runs in a background thread with its own event loop)::
+Python use (the server runs in a background thread with its own event loop; every method is
+safe to call from any thread)::
 
-    with ScriptedUpstream(rate=1000, ttft=0.05) as up:      # port=0: an ephemeral port
+    with ScriptedUpstream(rate=1000, ttft=0.05) as up:      # port=0 (default): ephemeral
         client = AsyncOpenAI(base_url=up.base_url, api_key="k", max_retries=0)
-        up.script("Hello world", Reply(tokens=["a", "b"], rate=0), Reply(fail=Fail("status", 429)))
+        up.script("Hello world", Reply(tokens=["a", "b"], rate=0), Reply(fail=429))
         ...
-        up.wait_idle()                 # every reply finished (disconnects recorded)
-        up.requests[-1].api_key, up.requests[-1].body["messages"], up.streams[-1].tokens_emitted
+        up.wait_idle()                 # (or: await up.wait_idle_async()) no reply in progress
+        up.requests[-1].api_key, up.requests[-1].prompt, up.last_stream.tokens_emitted
+
+``ScriptedUpstream(host, port, *, rate, ttft, chunk, tick, default, api_key, models,
+check_model, usage)``; ``start()``/``stop()`` or ``with``/``async with``; ``base_url``
+(``http://127.0.0.1:PORT/v1``), ``root_url``; ``script(*replies)`` (Reply, dict or text) ->
+queue length; ``configure(**changes)``; ``reset()``; ``pending``; ``requests``, ``streams``
+(snapshots), ``last_stream``; ``idle``, ``wait_idle()``, ``wait_idle_async()``, ``wait_for()``;
+``refuse(seconds=None, close_idle=True)`` / ``accept()``.
 
 Standalone: ``python -m tests.support.upstream --port 8765 [--rate R --ttft S --chunk N
 --default echo|lorem:N|TEXT --api-key K --check-model --model NAME...]`` prints the base URL
-(``http://127.0.0.1:8765/v1``) on stdout once it listens. ``--bench`` measures the highest rate
-one raw-SSE client on this machine can be fed (server in a child process).
+(``http://127.0.0.1:8765/v1``) on stdout once it listens (``--port 0``: ephemeral); SIGTERM or
+SIGINT stop it. ``--bench`` measures the rates one raw-SSE client is fed (server in a child
+process).
 
 Reply spec -- the same shape as a dataclass (``Reply``/``Fail``) and as JSON (``POST /_script``)::
 
@@ -28,7 +40,7 @@ Reply spec -- the same shape as a dataclass (``Reply``/``Fail``) and as JSON (``
       "text": "Hello world",    # split by tokenize(): word pieces, leading whitespace attached
       "lorem": 500,             # or N lorem tokens, or:
       "echo": true,             # or the last user message, tokenized
-      "rate": 1000.0,           # tokens/s; null = server default; 0 = unpaced (all at once)
+      "rate": 1000.0,           # tokens/s; null = server default; 0 = unpaced (client-bound)
       "ttft": 0.2,              # s from headers to first content chunk; null = server default
       "chunk": 1,               # tokens per SSE event; null = server default
       "usage": {"prompt_tokens": 12},  # overrides; missing numbers are computed
@@ -60,23 +72,29 @@ stall delays the answer, error_event answers 500. Refusing connections is server
 ``up.refuse(seconds)`` closes the listening socket (ECONNREFUSED) and reopens it later.
 With ``api_key`` set, a request whose ``Authorization: Bearer`` differs gets 401; with
 ``check_model``, a model not in ``models`` gets 404 ``model_not_found``; neither consumes a reply.
+Server ``usage`` numbers apply to every reply, under the reply's own.
 Replies are consumed FIFO, one per chat request; with the queue empty, ``default`` answers
 (server default: ``Reply(echo=True)``).
 
 Observability: ``up.requests`` (RequestRecord: method, path, query, headers lower-cased incl.
-authorization, parsed JSON body, ``.api_key``, ``.model``, ``.prompt``) and ``up.streams``
-(StreamRecord, one per chat request: timestamps ``t_request``/``t_headers``/``t_first_token``/
-``t_end``, ``writes`` as (t, tokens, bytes) per transport write, ``tokens_emitted``,
-``completed``, ``client_disconnected`` + ``t_disconnect``, ``tokens_after_disconnect``,
-``tokens_after(t)``). Times are ``time.monotonic()``: one clock for all processes on Linux, so a
-client's own timestamp of its close can be compared with ``tokens_after(t)``. A disconnect is
-seen when the connection is lost (the handler is cancelled at once, even mid-sleep) or a write
-fails; generation stops there.
+authorization, parsed JSON body, ``peer`` (client ip:port, i.e. which connection), ``.api_key``,
+``.model``, ``.prompt``) and ``up.streams``
+(StreamRecord, one per chat request: ``status``, ``fail``, timestamps ``t_request``,
+``t_headers`` (first byte on the wire), ``t_first_token``, ``t_end``; ``writes`` as
+(t, tokens, bytes) per transport write; ``tokens_emitted``, ``completed``, ``server_closed``,
+``client_disconnected`` + ``t_disconnect``, ``tokens_after_disconnect``, ``tokens_after(t)``,
+``measured_rate``, ``done``). Times are ``time.monotonic()``: one clock for all processes on
+Linux, so a client's own timestamp of its close can be compared with ``tokens_after(t)``.
+A disconnect is seen when the connection is lost (the handler is cancelled at once, even
+mid-sleep) or a write fails; generation stops there, so ``tokens_after_disconnect`` (server
+clock) is 0 by design and ``tokens_after(t_client_close)`` is the honest figure: at most one
+tick's worth.
 
 HTTP control API (same port, not recorded as requests):
 ``POST /_script`` (a reply, a list of replies, or ``{"replies": [...]}``) -> ``{"queued": n}``;
 ``POST /_reset`` -> clears queue and records; ``POST /_config`` (any of rate, ttft, chunk,
-tick, default, api_key, models, check_model) -> the config; ``GET /_requests``;
+tick, default, api_key, models, check_model, usage) -> the config (``GET`` reads it);
+``GET /_requests``;
 ``GET /_streams`` (``?writes=1`` adds each write); ``POST /_refuse`` ``{"seconds": S,
 "close_idle": true}`` (answered, then the listener closes for S seconds);
 ``GET /_health``.
@@ -96,9 +114,9 @@ import threading
 import time
 import typing
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal, Self
+from typing import Any, Literal, NoReturn, Self
 
 import orjson
 from aiohttp import web
@@ -115,6 +133,7 @@ __all__ = [
 
 FailMode = Literal["status", "close", "hang", "drop", "truncate", "stall", "error_event"]
 FAIL_MODES: tuple[str, ...] = typing.get_args(FailMode)
+_MAX_EVENTS = 4096  # SSE events per write at most (unpaced replies, or a server running behind)
 _AFTER_MODES = ("drop", "truncate", "stall", "error_event")  # fail after `after` tokens
 
 _TOKEN_RE = re.compile(r"\s*\w+|\s*[^\w\s]|\s+")
@@ -217,7 +236,7 @@ class Reply:
     fail: Fail | None = None
 
     def __post_init__(self) -> None:
-        self.fail = Fail.coerce(self.fail)  # type: ignore[arg-type]
+        self.fail = Fail.coerce(self.fail)
         if self.tokens is not None:
             self.tokens = [str(t) for t in self.tokens]
         if self.chunk is not None and self.chunk < 1:
@@ -298,6 +317,7 @@ class RequestRecord:
     headers: dict[str, str]
     body: Any = None
     body_text: str | None = None
+    peer: str | None = None  # the client's "ip:port": one value per TCP connection
 
     @property
     def api_key(self) -> str | None:
@@ -425,7 +445,9 @@ def _error_body(
     }
 
 
-def _error_response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None):
+def _error_response(
+    status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> web.Response:
     return web.Response(
         status=status,
         body=orjson.dumps(body),
@@ -475,6 +497,7 @@ class _Plan:
             "prompt_tokens": _prompt_token_count(messages),
             "completion_tokens": len(self.tokens),
         }
+        usage.update(cfg.usage or {})
         usage.update(reply.usage or {})
         usage.setdefault("total_tokens", usage["prompt_tokens"] + usage["completion_tokens"])
         self.usage = usage
@@ -490,6 +513,7 @@ class _Config:
     api_key: str | None = None
     models: list[str] = field(default_factory=lambda: ["gpt-test"])
     check_model: bool = False
+    usage: dict[str, int] | None = None
 
     def update(self, data: dict[str, Any]) -> None:
         for k, v in _known(_Config, data).items():
@@ -524,6 +548,7 @@ class ScriptedUpstream:
         api_key: str | None = None,
         models: Iterable[str] = ("gpt-test",),
         check_model: bool = False,
+        usage: dict[str, int] | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -536,6 +561,7 @@ class ScriptedUpstream:
             api_key=api_key,
             models=list(models),
             check_model=check_model,
+            usage=usage,
         )
         self._lock = threading.Lock()
         self._queue: collections.deque[Reply] = collections.deque()
@@ -776,7 +802,9 @@ class ScriptedUpstream:
     # ----------------------------------------------------------------- handlers
 
     @web.middleware
-    async def _record_mw(self, request: web.Request, handler: Any) -> web.StreamResponse:
+    async def _record_mw(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
         if request.path.startswith("/_"):
             return await handler(request)
         raw = await request.read()
@@ -797,15 +825,20 @@ class ScriptedUpstream:
                 headers={k.lower(): v for k, v in request.headers.items()},
                 body=body,
                 body_text=text,
+                peer=_peer(request),
             )
             self._requests.append(rec)
         request[_RECORD] = rec
         try:
             return await handler(request)
         except web.HTTPNotFound:
-            return _error_response(404, _error_body(404, f"Unknown path {request.path}", code=""))
+            return _error_response(
+                404, _error_body(404, f"Unknown path {request.path}", code="unknown_url")
+            )
         except web.HTTPMethodNotAllowed:
-            return _error_response(405, _error_body(405, "Method not allowed", "invalid_request"))
+            return _error_response(
+                405, _error_body(405, "Method not allowed", "invalid_request_error")
+            )
 
     def _auth_error(self, rec: RequestRecord) -> web.Response | None:
         key = self.config.api_key
@@ -850,7 +883,8 @@ class ScriptedUpstream:
             return _error_response(404, _error_body(404, model=model))
         with self._lock:
             reply = self._queue.popleft() if self._queue else self.config.default
-            plan = _Plan(reply, self.config, body)
+        plan = _Plan(reply, self.config, body)  # tokenizing may take a while: not under the lock
+        with self._lock:
             srec = StreamRecord(
                 id=len(self._streams),
                 request_id=rec.id,
@@ -888,7 +922,7 @@ class ScriptedUpstream:
                 srec.client_disconnected = True
                 srec.t_disconnect = time.monotonic()
 
-    async def _close_connection(self, request: web.Request, srec: StreamRecord) -> None:
+    async def _close_connection(self, request: web.Request, srec: StreamRecord) -> NoReturn:
         """Close the socket from the server side and wait for the handler to be cancelled."""
         srec.server_closed = True
         transport = request.transport
@@ -1046,8 +1080,12 @@ class ScriptedUpstream:
         emitted = 0
         while True:
             now = mono()
+            # All tokens due go out in one write; a write holds at most _MAX_EVENTS events
+            # (only reached when unpaced or running behind), the rest follows at once.
+            cap = emitted + _MAX_EVENTS * c
             due = n if rate <= 0 else min(n, (int((now - t0) * rate / c) + 1) * c)
-            target = min(due, limit)
+            behind = due > cap
+            target = min(due, cap, limit)
             parts = [first] if first is not None else []
             first = None
             for a in range(emitted, target, c):
@@ -1060,17 +1098,24 @@ class ScriptedUpstream:
                 err = _error_body(500, pending_fail.message, pending_fail.type, pending_fail.code)
                 ev = b"event: " + pending_fail.event.encode() + b"\n" if pending_fail.event else b""
                 parts.append(ev + b"data: " + dumps(err) + b"\n\n")
-            if parts:
+            # The last write carries the chunked-body terminator too (one transport write).
+            ending = final or (
+                pending_fail is not None
+                and target >= limit
+                and pending_fail.mode in ("truncate", "error_event")
+            )
+            if parts or ending:
                 data = b"".join(parts)
                 k = target - emitted
+                t_write = mono()
                 with lock:
-                    writes.append((now, k, len(data)))
+                    writes.append((t_write, k, len(data)))
                     srec.tokens_emitted += k
                     srec.bytes_emitted += len(data)
                     if k and srec.t_first_token is None:
-                        srec.t_first_token = now
+                        srec.t_first_token = t_write
                 try:
-                    await resp.write(data)
+                    await (resp.write_eof(data) if ending else resp.write(data))
                 except ConnectionResetError:  # transport already closing
                     with lock:
                         writes.pop()
@@ -1080,16 +1125,14 @@ class ScriptedUpstream:
                     return resp
                 emitted = target
             if final:
-                await resp.write_eof()
                 srec.completed = True
+                return resp
+            if ending:
                 return resp
             if pending_fail is not None and emitted >= limit:
                 mode = pending_fail.mode
                 if mode == "drop":
                     await self._close_connection(request, srec)
-                if mode in ("truncate", "error_event"):
-                    await resp.write_eof()
-                    return resp
                 # stall
                 t_stall = mono()
                 await asyncio.sleep(pending_fail.seconds)
@@ -1100,8 +1143,13 @@ class ScriptedUpstream:
                 limit = n
                 continue
             if rate > 0:
+                # Wake when the next event is due, but at most once per tick (counted from
+                # this wake-up, so time spent writing is not added to the tick).
                 next_due = t0 + (emitted // c) * c / rate
-                await asyncio.sleep(max(tick, next_due - mono()))
+                if behind:
+                    await asyncio.sleep(0)
+                else:
+                    await asyncio.sleep(max(now + tick, next_due) - mono())
             else:
                 await asyncio.sleep(0)
 
@@ -1154,6 +1202,14 @@ class ScriptedUpstream:
         return web.json_response({"ok": True, "pending": self.pending}, dumps=_dumps)
 
 
+def _peer(request: web.Request) -> str | None:
+    transport = request.transport
+    addr = transport.get_extra_info("peername") if transport is not None else None
+    if isinstance(addr, tuple) and len(addr) >= 2:
+        return f"{addr[0]}:{addr[1]}"
+    return None
+
+
 def _dumps(obj: Any) -> str:
     return orjson.dumps(obj).decode()
 
@@ -1162,6 +1218,7 @@ def _dumps(obj: Any) -> str:
 
 
 async def _bench_once(base_url: str, tokens: int, rate: float, parse: bool) -> dict[str, float]:
+    """One stream of ``tokens`` lorem tokens at ``rate``, read as raw SSE with aiohttp."""
     import aiohttp
 
     async with aiohttp.ClientSession() as session:
@@ -1169,31 +1226,44 @@ async def _bench_once(base_url: str, tokens: int, rate: float, parse: bool) -> d
             base_url[:-3] + "/_script", json={"lorem": tokens, "rate": rate, "chunk": 1}
         )
         body = {"model": "m", "stream": True, "messages": [{"role": "user", "content": "x"}]}
-        t_start = time.monotonic()
         events = 0
-        t_first = None
+        t_first = 0.0
         loads = orjson.loads
+        cpu0 = time.process_time()
         async with session.post(base_url + "/chat/completions", json=body) as resp:
             buf = b""
             async for data in resp.content.iter_any():
-                if t_first is None:
+                if not t_first:
                     t_first = time.monotonic()
                 buf += data
                 *lines, buf = buf.split(b"\n\n")
                 for line in lines:
-                    if line.startswith(b"data: {"):
+                    if line.startswith(b"data: {") and b'"content":' in line:
+                        if b'"role":' in line:
+                            continue
                         if parse:
-                            events += len(loads(line[6:])["choices"][0]["delta"].get("content", ""))
-                        else:
-                            events += 1
-                    elif line == b"data: [DONE]":
-                        pass
+                            loads(line[6:])["choices"][0]["delta"]["content"]
+                        events += 1
         t_end = time.monotonic()
-    elapsed = t_end - (t_first or t_start)
-    return {"target": rate, "events": events, "seconds": elapsed, "rate": tokens / elapsed}
+        cpu = time.process_time() - cpu0
+    elapsed = t_end - t_first
+    return {"events": events, "seconds": elapsed, "rate": events / elapsed, "client_cpu": cpu}
+
+
+def _proc_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of a process, from /proc (Linux)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    import os
+
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _bench(args: argparse.Namespace) -> None:
+    """Feed one raw-SSE client at rising rates; the server runs in a child process."""
     import subprocess
 
     proc = subprocess.Popen(
@@ -1206,17 +1276,23 @@ def _bench(args: argparse.Namespace) -> None:
         base_url = proc.stdout.readline().strip()
         for rate in args.bench_rates:
             for parse in (False, True):
-                secs = 2.0
-                n = int(min(rate if rate > 0 else 1e6, 2e6) * secs)
+                n = int(min(rate if rate > 0 else 1e6, 1e6) * args.bench_seconds)
+                s0 = _proc_cpu(proc.pid)
                 r = asyncio.run(_bench_once(base_url, n, rate, parse))
+                server_cpu = _proc_cpu(proc.pid) - s0
+                lost = "" if r["events"] == n else f"  MISSING {n - r['events']}"
                 print(
-                    f"target {rate:>10,.0f} tok/s  parse={parse!s:5}  tokens {n:>9,}  "
-                    f"achieved {r['rate']:>12,.0f} tok/s  ({r['seconds']:.2f}s)",
+                    f"target {rate or float('inf'):>10,.0f} tok/s  json={parse!s:5}  "
+                    f"achieved {r['rate']:>10,.0f} tok/s  over {r['seconds']:.2f}s  "
+                    f"server cpu {server_cpu / r['seconds']:4.0%}  "
+                    f"client cpu {r['client_cpu'] / r['seconds']:4.0%}{lost}",
                     flush=True,
                 )
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+        if proc.stdout is not None:
+            proc.stdout.close()
 
 
 # --------------------------------------------------------------------------- CLI
@@ -1248,7 +1324,9 @@ def main(argv: list[str] | None = None) -> None:
         type=float,
         nargs="+",
         default=[1e3, 1e4, 1e5, 3e5, 1e6, 0],
+        help="tokens/s to try; 0 = unpaced",
     )
+    p.add_argument("--bench-seconds", type=float, default=2.0)
     args = p.parse_args(argv)
     if args.bench:
         _bench(args)

@@ -1,0 +1,133 @@
+"""The OpenAI-compatible backend against a real scripted server on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from playground.inference.base import ChatRequest, InferenceError, Message
+from playground.inference.openai_compatible import OpenAICompatibleBackend
+from tests.conftest import TEST_KEY
+from tests.support.upstream import Fail, Reply, ScriptedUpstream
+
+REQUEST = ChatRequest(messages=(Message("user", "hello"),))
+
+
+def backend(up: ScriptedUpstream, **kw: object) -> OpenAICompatibleBackend:
+    options: dict = {
+        "base_url": up.base_url,
+        "model": "gpt-test",
+        "api_key": TEST_KEY,
+        "timeout": 5.0,
+    }
+    options.update(kw)
+    return OpenAICompatibleBackend(**options)
+
+
+async def collect(b: OpenAICompatibleBackend) -> tuple[str, list]:
+    deltas = [d async for d in b.stream(REQUEST)]
+    return "".join(d.text for d in deltas), deltas
+
+
+async def test_it_streams_text_deltas_and_reports_usage(upstream: ScriptedUpstream) -> None:
+    upstream.script(Reply(tokens=["Hel", "lo", " wor", "ld"], usage={"prompt_tokens": 7}))
+    b = backend(upstream)
+    text, deltas = await collect(b)
+    await b.aclose()
+    assert text == "Hello world"
+    assert sum(d.tokens for d in deltas) == 4
+    assert deltas[-1].usage is not None and deltas[-1].usage.prompt_tokens == 7
+    assert any(d.finish_reason == "stop" for d in deltas)
+    body = upstream.requests[-1].body
+    assert body["stream"] is True and body["stream_options"] == {"include_usage": True}
+
+
+async def test_turns_reuse_one_pooled_connection(upstream: ScriptedUpstream) -> None:
+    b = backend(upstream)
+    for _ in range(3):
+        upstream.script(Reply(text="ok"))
+        await collect(b)
+    await b.aclose()
+    peers = {r.headers.get("x-peer") or r.peer for r in upstream.requests}
+    assert len(peers) == 1, f"opened {len(peers)} connections for 3 turns"
+
+
+async def test_the_key_is_sent_only_as_the_bearer_token_to_its_base_url(
+    upstream: ScriptedUpstream,
+) -> None:
+    upstream.configure(api_key="another-key")
+    b = backend(upstream)
+    with pytest.raises(InferenceError) as info:
+        await collect(b)
+    await b.aclose()
+    assert upstream.requests[-1].api_key == TEST_KEY
+    assert TEST_KEY not in str(info.value) and TEST_KEY not in info.value.message
+    assert info.value.code == "upstream.auth" and not info.value.retryable
+
+
+@pytest.mark.parametrize(
+    ("fail", "code", "retryable"),
+    [
+        (Fail("status", 404), "upstream.model_not_found", False),
+        (Fail("status", 400), "upstream.bad_request", False),
+        (Fail("status", 429, retry_after=3), "upstream.rate_limited", True),
+        (Fail("status", 500), "upstream.server_error", True),
+        (Fail("drop", after=2), "upstream.interrupted", True),
+        (Fail("truncate", after=2), "upstream.interrupted", True),
+        (Fail("error_event", after=2), "upstream.server_error", True),
+        (Fail("close"), "upstream.interrupted", True),
+    ],
+)
+async def test_upstream_failures_map_to_one_error_type(
+    upstream: ScriptedUpstream, fail: Fail, code: str, retryable: bool
+) -> None:
+    upstream.script(Reply(lorem=10, fail=fail))
+    b = backend(upstream)
+    with pytest.raises(InferenceError) as info:
+        await collect(b)
+    await b.aclose()
+    assert (info.value.code, info.value.retryable) == (code, retryable)
+    if code == "upstream.rate_limited":
+        assert info.value.retry_after == 3
+
+
+async def test_a_server_that_never_answers_times_out(upstream: ScriptedUpstream) -> None:
+    upstream.script(Reply(fail=Fail("hang", seconds=5)))
+    b = backend(upstream, timeout=0.3)
+    with pytest.raises(InferenceError) as info:
+        await collect(b)
+    await b.aclose()
+    assert info.value.code == "upstream.timeout"
+
+
+async def test_closing_the_iterator_closes_the_upstream_stream(upstream: ScriptedUpstream) -> None:
+    upstream.script(Reply(lorem=100_000, rate=2000))
+    b = backend(upstream)
+    stream = b.stream(REQUEST)
+    async for _ in stream:
+        break
+    await stream.aclose()
+    await upstream.wait_idle_async()
+    await b.aclose()
+    record = upstream.streams[-1]
+    assert record.client_disconnected and record.tokens_emitted < 1000
+
+
+async def test_cancelling_the_reader_task_closes_the_upstream_stream(
+    upstream: ScriptedUpstream,
+) -> None:
+    upstream.script(Reply(lorem=100_000, rate=2000))
+    b = backend(upstream)
+
+    async def read() -> None:
+        async for _ in b.stream(REQUEST):
+            pass
+
+    task = asyncio.create_task(read())
+    await asyncio.sleep(0.2)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    await upstream.wait_idle_async()
+    await b.aclose()
+    assert upstream.streams[-1].client_disconnected

@@ -1,0 +1,62 @@
+"""The whole server as a real Daphne process, driven by a real WebSocket client."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.conftest import TEST_KEY
+from tests.support.servers import daphne_server, flint_env, migrate
+from tests.support.upstream import Reply, ScriptedUpstream
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def flint_url(tmp_path_factory: pytest.TempPathFactory, upstream_server: ScriptedUpstream):
+    var = tmp_path_factory.mktemp("var")
+    env = flint_env(
+        Path(var),
+        FLINT_BASE_URL=upstream_server.base_url,
+        FLINT_API_KEY=TEST_KEY,
+        FLINT_MODEL="gpt-test",
+    )
+    migrate(env)
+    with daphne_server(env) as url:
+        yield url
+
+
+async def test_a_real_daphne_serves_the_page_and_streams_over_one_socket(
+    flint_url: str, upstream: ScriptedUpstream
+) -> None:
+    async with aiohttp.ClientSession() as http:
+        async with http.get(flint_url + "/") as resp:
+            assert resp.status == 200
+            pid = str(resp.url).rstrip("/").rsplit("/", 1)[-1]
+        ws_url = flint_url.replace("http", "ws") + f"/ws/p/{pid}/"
+        async with http.ws_connect(ws_url, origin=flint_url) as ws:
+            assert (await ws.receive_json())["type"] == "session.ready"
+            for n in range(2):
+                upstream.script(Reply(text=f"streamed answer {n}", rate=1000))
+                await ws.send_str(
+                    json.dumps(
+                        {"type": "gen.start", "instruction": "go", "files": {"a.py": "x = 1\n"}}
+                    )
+                )
+                text = ""
+                while (msg := await ws.receive_json(timeout=10))["type"] != "gen.done":
+                    text += msg.get("text", "") if msg["type"] == "gen.delta" else ""
+                assert text == f"streamed answer {n}"
+                assert msg["reason"] == "stop"
+
+
+async def test_a_real_daphne_refuses_a_foreign_origin(flint_url: str) -> None:
+    async with aiohttp.ClientSession() as http:
+        with pytest.raises(aiohttp.WSServerHandshakeError) as info:
+            await http.ws_connect(
+                flint_url.replace("http", "ws") + "/ws/p/x/", origin="http://evil.example"
+            )
+        assert info.value.status == 403
