@@ -1,0 +1,82 @@
+"""Real-browser fixtures: headless Chromium (Debian's) driving a real Daphne."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+
+from tests.conftest import TEST_KEY
+from tests.support.servers import daphne_server, flint_env, migrate
+from tests.support.upstream import ScriptedUpstream
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/browser/" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def flint_server(
+    tmp_path_factory: pytest.TempPathFactory, upstream_server: ScriptedUpstream
+) -> Iterator[str]:
+    var = Path(tmp_path_factory.mktemp("browser-var"))
+    env = flint_env(
+        var,
+        FLINT_BASE_URL=upstream_server.base_url,
+        FLINT_API_KEY=TEST_KEY,
+        FLINT_MODEL="gpt-test",
+    )
+    migrate(env)
+    with daphne_server(env) as url:
+        yield url
+
+
+def new_driver() -> webdriver.Chrome:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} missing: run scripts/test.sh, which installs chromium")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    profile = tempfile.mkdtemp(prefix="flint-chrome-")
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+        "--window-size=1400,900",
+        f"--user-data-dir={profile}",
+    ):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(30)
+    driver._flint_profile = profile  # type: ignore[attr-defined]
+    return driver
+
+
+@pytest.fixture
+def browser() -> Iterator[webdriver.Chrome]:
+    driver = new_driver()
+    yield driver
+    driver.quit()
+    shutil.rmtree(driver._flint_profile, ignore_errors=True)  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def page_upstream(upstream: ScriptedUpstream) -> ScriptedUpstream:
+    """The scripted upstream, reset, as seen by the browser's Flint server."""
+    return upstream

@@ -1,0 +1,53 @@
+"""Small Selenium helpers shared by the browser tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.ui import WebDriverWait
+
+
+def by_testid(driver: WebDriver | WebElement, testid: str) -> WebElement:
+    return driver.find_element(By.CSS_SELECTOR, f'[data-testid="{testid}"]')
+
+
+def all_by_testid(driver: WebDriver | WebElement, testid: str) -> list[WebElement]:
+    return driver.find_elements(By.CSS_SELECTOR, f'[data-testid="{testid}"]')
+
+
+def wait_for(driver: WebDriver, predicate: Any, timeout: float = 15, message: str = "") -> Any:
+    return WebDriverWait(driver, timeout, poll_frequency=0.05).until(
+        lambda d: predicate(d), message
+    )
+
+
+def open_playground(driver: WebDriver, base: str, template: str = "web") -> str:
+    driver.get(f"{base}/?template={template}")
+    wait_for(
+        driver,
+        lambda d: by_testid(d, "connection").text.strip() == "connected",
+        message="socket never connected",
+    )
+    return str(driver.current_url)
+
+
+def send_instruction(driver: WebDriver, text: str) -> None:
+    box = by_testid(driver, "instruction")
+    box.clear()
+    box.send_keys(text)
+    by_testid(driver, "send").click()
+
+
+def file_text(driver: WebDriver, path: str) -> str:
+    return str(driver.execute_script("return window.flint.workspace.text(arguments[0])", path))
+
+
+def browser_errors(driver: WebDriver) -> list[str]:
+    return [
+        e["message"]
+        for e in driver.get_log("browser")
+        if e["level"] == "SEVERE" and "favicon" not in e["message"]
+    ]
