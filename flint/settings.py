@@ -99,10 +99,18 @@ if FLINT_BASE_URL:
         "MAX_TOKENS": env_int("FLINT_MAX_TOKENS", 4096),
     }
 else:
+    # Defaults measured on a 2-core machine (docs/benchmarks.md, "Local model"):
+    # the 0.5B decodes 2-3x faster than the 1.5B there, and llama.cpp with 2
+    # threads collapses as soon as Daphne takes a core, so 1 thread.
     FLINT_BACKEND = {
         "BACKEND": "playground.inference.local.LocalModelBackend",
-        "MODEL": env_str("FLINT_LOCAL_MODEL") or "qwen2.5-coder-1.5b",
-        "THREADS": env_int("FLINT_LOCAL_THREADS", 2),
+        # None: the `manage.py models use` choice, else the registry default.
+        "MODEL": env_str("FLINT_LOCAL_MODEL") or None,
+        "THREADS": env_int("FLINT_LOCAL_THREADS", 1),
+        "CTX": env_int("FLINT_LOCAL_CTX", 0) or None,  # None: the model's own default
+        "CACHE": env_bool("FLINT_LOCAL_CACHE", False),
+        "LOAD_TIMEOUT": env_float("FLINT_LOCAL_LOAD_TIMEOUT", 600.0),
+        "TIMEOUT": env_float("FLINT_TIMEOUT", 120.0),
         "EDIT_FORMAT": env_str("FLINT_EDIT_FORMAT") or "whole_file",
         "MAX_TOKENS": env_int("FLINT_MAX_TOKENS", 1024),
     }
@@ -168,3 +176,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # them wait, so the concurrent-save tests could not run against it. One file
     # per process, so test runs side by side (or xdist workers) never share one.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
+# Python pages are cross-origin isolated (COOP+COEP, for Pyodide's interrupt buffer):
+# their worker script must be served with COEP too.
+from playground.static_headers import static_headers  # noqa: E402  (no Django imports)
+
+WHITENOISE_ADD_HEADERS_FUNCTION = static_headers

@@ -18,7 +18,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpRe
 from django.views.decorators.csrf import csrf_exempt
 
 from . import protocol
-from .models import Playground
+from .ownership import request_owner_token
+from .persistence import playground_state
 from .prompting import ContextTooLargeError
 from .ratelimit import get_limiter
 from .turns import RateLimitedError, Requester, admit, prepare_generation
@@ -45,8 +46,11 @@ async def generate(request: HttpRequest, playground_id: str) -> HttpResponse:
         message = _start_decoder.decode(request.body)
     except msgspec.DecodeError as exc:  # ValidationError is a DecodeError
         return _error(400, "protocol.invalid", f"Invalid gen.start: {exc}.")
-    if not await Playground.objects.filter(id=playground_id).aexists():
+    state = await playground_state(playground_id, request_owner_token(request))
+    if state is None:
         return _error(404, "playground.not_found", "No playground has that id.")
+    if not state["owner"]:
+        return _error(403, "auth.forbidden", "Only the playground's owner can ask the model.")
     requester = Requester.of(request.COOKIES.get("flint_owner"), request.META.get("REMOTE_ADDR"))
     try:
         await admit(requester)

@@ -12,15 +12,13 @@ import contextlib
 import logging
 from typing import Any
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from . import protocol
+from . import persistence, protocol
 from .hub import GenerationUnknownError, get_hub
 from .inference import get_backend
 from .limits import TokenBucket
-from .models import Playground
 from .prompting import ContextTooLargeError
 from .ratelimit import get_limiter
 from .turns import PlaygroundBusyError, RateLimitedError, Requester, start_generation
@@ -40,7 +38,9 @@ class PlaygroundConsumer(AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         self.playground_id = self.scope["url_route"]["kwargs"]["playground_id"]
-        if not await _playground_exists(self.playground_id):
+        self.token = persistence.owner_token(self.scope)
+        state = await persistence.playground_state(self.playground_id, self.token)
+        if state is None:
             await self.close(code=CLOSE_NOT_FOUND)
             return
         self.bucket = TokenBucket(settings.FLINT_RATE_MESSAGES, settings.FLINT_RATE_WINDOW)
@@ -56,6 +56,8 @@ class PlaygroundConsumer(AsyncWebsocketConsumer):
                 max_message_bytes=settings.FLINT_MAX_MESSAGE_BYTES,
                 running=await get_hub().running(self.playground_id),
                 allowance=await self._allowance(),
+                role="owner" if state["owner"] else "viewer",
+                version=state["version"],
             )
         )
 
@@ -110,7 +112,17 @@ class PlaygroundConsumer(AsyncWebsocketConsumer):
         await self.dispatch_message(message)
 
     async def dispatch_message(self, message: protocol.ClientMessage) -> None:
-        if isinstance(message, protocol.GenStart):
+        if isinstance(message, _WRITES) and not await self._owner():
+            await self.send_json(
+                protocol.error(
+                    "auth.forbidden",
+                    "This playground is read-only for you; fork it to make your own copy.",
+                )
+            )
+            return
+        if isinstance(message, protocol.FilesSave):
+            await self.send_json(await persistence.save(self.playground_id, message))
+        elif isinstance(message, protocol.GenStart):
             await self.on_start(message)
         elif isinstance(message, protocol.GenStop):
             await self.on_control(message.gen, "stop", {})
@@ -120,6 +132,11 @@ class PlaygroundConsumer(AsyncWebsocketConsumer):
             await self.on_resume(message)
         else:
             await self.send_json(protocol.pong(message.t))
+
+    async def _owner(self) -> bool:
+        # Checked against the database on every write, not just at connect.
+        state = await persistence.playground_state(self.playground_id, self.token)
+        return bool(state and state["owner"])
 
     async def on_start(self, message: protocol.GenStart) -> None:
         try:
@@ -192,6 +209,5 @@ class PlaygroundConsumer(AsyncWebsocketConsumer):
         self.follower = None
 
 
-@database_sync_to_async
-def _playground_exists(playground_id: str) -> bool:
-    return Playground.objects.filter(id=playground_id).exists()
+# Messages that change the playground or spend the owner's model budget.
+_WRITES = (protocol.GenStart, protocol.GenStop, protocol.GenSteer, protocol.FilesSave)

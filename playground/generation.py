@@ -228,6 +228,13 @@ class Generation:
     def _queued(self, position: int) -> None:
         self.relay.push_event("gen.queued", position=position)
 
+    def _on_wait(self, kind: str, position: int | None) -> None:
+        # The backend's own waits: a local model loading (or, rarely, its queue).
+        if kind == "loading":
+            self.relay.push_event("gen.loading")
+        elif position is not None:
+            self._queued(position)
+
     async def _segments(self) -> str:
         """Stream, and stream a continuation after each steer."""
         while True:
@@ -280,7 +287,7 @@ class Generation:
 
     async def _stream_once(self) -> str | None:
         finish: str | None = None
-        stream = self.backend.stream(self.request)
+        stream = self.backend.stream(self.request, on_wait=self._on_wait)
         try:
             async for delta in stream:
                 finish = self._on_delta(delta) or finish

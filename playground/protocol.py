@@ -67,12 +67,21 @@ class GenResume(_Message, tag="gen.resume"):
     after: Annotated[int, msgspec.Meta(ge=0)] = 0
 
 
+class FilesSave(_Message, tag="files.save"):
+    """Save the files as a new revision, if the playground is still at ``base_version``."""
+
+    files: Annotated[dict[Path, str], msgspec.Meta(max_length=MAX_FILES)]
+    base_version: Annotated[int, msgspec.Meta(ge=0)]
+    author: Literal["user", "model"] = "user"
+    gen: GenId | None = None  # the generation whose edits this save carries
+
+
 class Ping(_Message, tag="ping"):
     t: float | None = None
 
 
-ClientMessage = GenStart | GenStop | GenSteer | GenResume | Ping
-KNOWN_TYPES = ("gen.start", "gen.stop", "gen.steer", "gen.resume", "ping")
+ClientMessage = GenStart | GenStop | GenSteer | GenResume | FilesSave | Ping
+KNOWN_TYPES = ("gen.start", "gen.stop", "gen.steer", "gen.resume", "files.save", "ping")
 
 _decoder: msgspec.json.Decoder[ClientMessage] = msgspec.json.Decoder(ClientMessage)
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 
-from . import protocol
+from . import persistence, protocol
 from .edits import EditApplied, EditEvent, EditStream
 from .edits.offsets import utf16_to_py
 from .generation import Generation, RetryPolicy, new_generation_id
@@ -81,6 +81,7 @@ async def start_generation(
     rival = await hub.claim(playground, gen_id)
     if rival is not None:
         raise PlaygroundBusyError(rival)
+    await persistence.record_start(playground, gen_id, message.instruction)
 
     async def control(action: str, payload: dict[str, Any]) -> None:
         if action == "stop":
@@ -90,6 +91,8 @@ async def start_generation(
 
     async def finished(gen: Generation, reason: str) -> None:
         await hub.release(playground, gen.id)
+        stats = gen.stats.as_wire()
+        await persistence.record_finish(gen.id, "".join(gen.answer), reason, stats)
         await get_limiter().charge(requester.user, requester.ip, gen.stats.tokens)
 
     generation.on_finish = finished
@@ -117,6 +120,7 @@ def prepare_generation(
     """Build the prompt and the generation; raises ContextTooLargeError."""
     backend = get_backend()
     files = dict(message.files)
+    budget = min(settings.FLINT_CONTEXT_TOKENS, backend.context_tokens or 10**9)
 
     def messages(files: dict[str, str], instruction: str, history: tuple[Message, ...]) -> Any:
         return build_messages(
@@ -124,7 +128,7 @@ def prepare_generation(
             files=files,
             active=message.active,
             edit_format=backend.info.edit_format,
-            budget_tokens=settings.FLINT_CONTEXT_TOKENS,
+            budget_tokens=budget,
             selection=_selection_text(message) if not history else None,
             history=history,
         )
@@ -155,7 +159,7 @@ def prepare_generation(
         gen_id=gen_id,
         queue=queue_for(
             f"{backend.info.name}:{backend.info.model}",
-            getattr(backend, "max_concurrent", None) or settings.FLINT_MAX_CONCURRENT,
+            backend.max_concurrent or settings.FLINT_MAX_CONCURRENT,
             settings.FLINT_QUEUE_SIZE,
         ),
     )

@@ -2,32 +2,54 @@
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
 from . import protocol, services
+from .access import request_is_owner
+from .csp import playground_page_headers
 from .models import Playground
+from .ownership import ensure_owner_token, set_owner_cookie
 from .templates_start import TEMPLATE_LABELS
+
+_PLAYGROUND_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
 
 
 @require_GET
 def new_playground(request: HttpRequest) -> HttpResponse:
+    # The creator's browser holds the owner capability (playground/ownership.py).
+    token, is_new = ensure_owner_token(request)
     try:
-        playground = services.playground_create(request.GET.get("template", "web"))
+        playground = services.playground_create(
+            request.GET.get("template", "web"), owner_token=token
+        )
     except services.UnknownTemplateError as exc:
         return HttpResponseBadRequest(str(exc))
-    return redirect("playground", playground_id=playground.id)
+    response = redirect("playground", playground_id=playground.id)
+    if is_new:
+        set_owner_cookie(request, response, token)
+    return response
 
 
+@playground_page_headers
 @require_GET
 def playground(request: HttpRequest, playground_id: str) -> HttpResponse:
+    # Ids are url-safe base64; anything else (a NUL byte, say) cannot exist and
+    # must not reach the database (PostgreSQL rejects NUL in a query).
+    if not _PLAYGROUND_ID.fullmatch(playground_id):
+        raise Http404("No such playground.")
     pg = get_object_or_404(Playground, id=playground_id)
     boot = {
         "playground": pg.id,
         "template": pg.template,
         "files": pg.files,
+        "version": pg.version,
+        "title": pg.title,
+        "role": "owner" if request_is_owner(request, pg) else "viewer",
         "ws_path": f"/ws/p/{pg.id}/",
         "protocol": protocol.PROTOCOL_VERSION,
         "max_message_bytes": settings.FLINT_MAX_MESSAGE_BYTES,

@@ -5,6 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/bootstrap.sh --dev
+# llama.cpp for the local-model tests: built once per machine for this CPU (the
+# wheel is cached outside the checkout), then a few seconds per run.
+VIRTUAL_ENV="$PWD/.venv" PATH="$PWD/.venv/bin:$PATH" bash scripts/install-llama.sh
 
 # Headless Chromium for the browser tests (Debian packages; needs root, as in CI).
 if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
@@ -19,5 +22,15 @@ $PY -m ruff format --check .
 $PY -m ruff check .
 echo "==> mypy (strict on the pure cores)"
 $PY -m mypy playground/protocol.py $(ls -d playground/edits 2>/dev/null)
-echo "==> pytest"
+echo "==> pytest (SQLite, the default)"
 $PY -m pytest --cov --cov-report=term --cov-fail-under="${FLINT_COVERAGE_MIN:-80}" "$@"
+
+# The persistence and socket paths again on PostgreSQL (running on this machine;
+# Django's test runner creates and drops its own test database).
+if [ $# -eq 0 ]; then
+  echo "==> pytest (PostgreSQL)"
+  DATABASE_URL="${FLINT_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}" \
+    $PY -m pytest -q -p no:cacheprovider \
+    tests/test_services.py tests/test_share.py tests/test_zipio.py tests/test_history_api.py \
+    tests/test_consumers.py tests/test_api.py tests/test_steer_resume.py
+fi

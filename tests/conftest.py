@@ -57,3 +57,20 @@ async def _close_backends() -> Any:
     await aclose_backends()
     await aclose_hub()
     await aclose_limiter()
+
+
+def flint_env_for(var: Any, up: ScriptedUpstream, **extra: str) -> dict[str, str]:
+    """Environment of a Flint server process pointed at the scripted upstream, migrated."""
+    from pathlib import Path
+
+    from tests.support.servers import flint_env, migrate
+
+    env = flint_env(
+        Path(var),
+        FLINT_BASE_URL=up.base_url,
+        FLINT_API_KEY=TEST_KEY,
+        FLINT_MODEL="gpt-test",
+        **extra,
+    )
+    migrate(env)
+    return env

@@ -9,17 +9,23 @@ from django.test import AsyncClient
 
 from playground import services
 from tests.support.upstream import Reply, ScriptedUpstream
+from tests.test_consumers import OWNER
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
 @database_sync_to_async
 def new_playground() -> str:
-    return services.playground_create("python").id
+    return services.playground_create("python", owner_token=OWNER).id
 
 
-async def post(pid: str, body: bytes, content_type: str = "application/json"):
-    return await AsyncClient().post(f"/api/p/{pid}/generate", body, content_type=content_type)
+async def post(
+    pid: str, body: bytes, content_type: str = "application/json", owner: str | None = OWNER
+):
+    client = AsyncClient()
+    if owner:
+        client.cookies["flint_owner"] = owner
+    return await client.post(f"/api/p/{pid}/generate", body, content_type=content_type)
 
 
 async def test_it_streams_the_same_events_as_the_socket(use_upstream: ScriptedUpstream) -> None:
@@ -61,3 +67,10 @@ async def test_an_unknown_playground_is_404(use_upstream: ScriptedUpstream) -> N
 async def test_get_is_refused(use_upstream: ScriptedUpstream) -> None:
     resp = await AsyncClient().get(f"/api/p/{await new_playground()}/generate")
     assert resp.status_code == 405
+
+
+async def test_a_viewer_cannot_ask_the_model(use_upstream: ScriptedUpstream) -> None:
+    body = orjson.dumps({"type": "gen.start", "instruction": "x", "files": {}})
+    resp = await post(await new_playground(), body, owner=None)
+    assert resp.status_code == 403 and orjson.loads(resp.content)["code"] == "auth.forbidden"
+    assert use_upstream.requests == []

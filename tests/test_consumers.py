@@ -23,10 +23,10 @@ FILES = {"index.html": "<p>hi</p>\n", "style.css": "p { color: red; }\n"}
 
 @database_sync_to_async
 def new_playground() -> str:
-    return services.playground_create("web").id
+    return services.playground_create("web", owner_token=OWNER).id
 
 
-OWNER = "owner-token-of-this-browser"
+OWNER = "owner-token-of-this-browser-0123456789abcdef"  # the shape of a real one
 
 
 async def connect(
@@ -461,3 +461,52 @@ def apply_utf16(text: str, ops: list[dict[str, Any]]) -> str:
     for op in sorted(ops, key=lambda o: o["from"], reverse=True):
         units = units[: op["from"] * 2] + op["insert"].encode("utf-16-le") + units[op["to"] * 2 :]
     return units.decode("utf-16-le")
+
+
+async def test_a_viewer_can_follow_but_not_write(use_upstream: ScriptedUpstream) -> None:
+    pid = await new_playground()
+    viewer = await connect(pid, owner="someone-else-0123456789abcdefghijklmnop")
+    for message in (
+        start(),
+        {"type": "gen.steer", "v": 1, "instruction": "x"},
+        {"type": "gen.stop", "v": 1},
+        {"type": "files.save", "v": 1, "files": {"a.py": "x"}, "base_version": 1},
+    ):
+        await viewer.send_json_to(message)
+        err = await viewer.receive_json_from()
+        assert err["code"] == "auth.forbidden", message
+    assert use_upstream.requests == []
+    assert (await database_sync_to_async(services.playground_get)(pid)).version == 1
+    await viewer.disconnect()
+
+
+async def test_saves_are_compare_and_swap_and_the_loser_gets_the_server_copy(
+    use_upstream: ScriptedUpstream,
+) -> None:
+    pid = await new_playground()
+    tab_a, tab_b = await connect(pid), await connect(pid)
+    await tab_a.send_json_to({"type": "files.save", "files": {"a.py": "A\n"}, "base_version": 1})
+    saved = await tab_a.receive_json_from()
+    assert saved == {"v": 1, "type": "files.saved", "version": 2, "saved": True}
+    await tab_b.send_json_to({"type": "files.save", "files": {"a.py": "B\n"}, "base_version": 1})
+    conflict = await tab_b.receive_json_from()
+    assert conflict["code"] == "save.conflict"
+    assert conflict["detail"] == {"server_version": 2, "server_files": {"a.py": "A\n"}}
+    for tab in (tab_a, tab_b):
+        await tab.disconnect()
+
+
+async def test_a_generation_is_recorded_with_its_answer(use_upstream: ScriptedUpstream) -> None:
+    use_upstream.script(Reply(text="recorded answer"))
+    comm = await connect()
+    await comm.send_json_to(start("remember me"))
+    events = await until_done(comm)
+    record = await database_sync_to_async(
+        lambda: services.GenerationRecord.objects.get(id=events[0]["gen"])
+    )()
+    assert (record.instruction, record.answer, record.status) == (
+        "remember me",
+        "recorded answer",
+        "done",
+    )
+    await comm.disconnect()

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import aiohttp
 import pytest
 
-from tests.conftest import TEST_KEY
-from tests.support.servers import daphne_server, flint_env, migrate
+from tests.conftest import flint_env_for
+from tests.support.servers import daphne_server
 from tests.support.upstream import Reply, ScriptedUpstream
 
 pytestmark = pytest.mark.slow
@@ -17,14 +16,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def flint_url(tmp_path_factory: pytest.TempPathFactory, upstream_server: ScriptedUpstream):
-    var = tmp_path_factory.mktemp("var")
-    env = flint_env(
-        Path(var),
-        FLINT_BASE_URL=upstream_server.base_url,
-        FLINT_API_KEY=TEST_KEY,
-        FLINT_MODEL="gpt-test",
-    )
-    migrate(env)
+    env = flint_env_for(tmp_path_factory.mktemp("var"), upstream_server)
     with daphne_server(env) as url:
         yield url
 
@@ -32,7 +24,7 @@ def flint_url(tmp_path_factory: pytest.TempPathFactory, upstream_server: Scripte
 async def test_a_real_daphne_serves_the_page_and_streams_over_one_socket(
     flint_url: str, upstream: ScriptedUpstream
 ) -> None:
-    async with aiohttp.ClientSession() as http:
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
         async with http.get(flint_url + "/") as resp:
             assert resp.status == 200
             pid = str(resp.url).rstrip("/").rsplit("/", 1)[-1]
@@ -54,7 +46,7 @@ async def test_a_real_daphne_serves_the_page_and_streams_over_one_socket(
 
 
 async def test_a_real_daphne_refuses_a_foreign_origin(flint_url: str) -> None:
-    async with aiohttp.ClientSession() as http:
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
         with pytest.raises(aiohttp.WSServerHandshakeError) as info:
             await http.ws_connect(
                 flint_url.replace("http", "ws") + "/ws/p/x/", origin="http://evil.example"

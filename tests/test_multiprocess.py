@@ -5,15 +5,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import ExitStack
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 import redis
 
-from tests.conftest import TEST_KEY
-from tests.support.servers import daphne_server, flint_env, migrate
+from tests.conftest import flint_env_for
+from tests.support.servers import daphne_server
 from tests.support.upstream import Reply, ScriptedUpstream
 
 pytestmark = pytest.mark.slow
@@ -25,15 +24,7 @@ def two_servers(
     tmp_path_factory: pytest.TempPathFactory, upstream_server: ScriptedUpstream
 ) -> Iterator[tuple[str, str]]:
     redis.Redis.from_url(REDIS_URL).flushdb()
-    var = Path(tmp_path_factory.mktemp("multi"))
-    env = flint_env(
-        var,
-        FLINT_BASE_URL=upstream_server.base_url,
-        FLINT_API_KEY=TEST_KEY,
-        FLINT_MODEL="gpt-test",
-        REDIS_URL=REDIS_URL,
-    )
-    migrate(env)
+    env = flint_env_for(tmp_path_factory.mktemp("multi"), upstream_server, REDIS_URL=REDIS_URL)
     with ExitStack() as stack:
         a = stack.enter_context(daphne_server(env))
         b = stack.enter_context(daphne_server(env))
@@ -53,7 +44,7 @@ async def test_a_generation_started_on_one_process_is_resumed_on_another(
     a, b = two_servers
     text = "".join(f"t{i} " for i in range(3000))
     upstream.script(Reply(text=text, rate=500))
-    async with aiohttp.ClientSession() as http:
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
         async with http.get(a + "/") as resp:
             pid = str(resp.url).rstrip("/").rsplit("/", 1)[-1]
         ws, _ = await open_socket(http, a, pid)
@@ -77,7 +68,7 @@ async def test_stop_sent_to_another_process_stops_the_generation(
 ) -> None:
     a, b = two_servers
     upstream.script(Reply(lorem=100_000, rate=1000))
-    async with aiohttp.ClientSession() as http:
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
         async with http.get(a + "/") as resp:
             pid = str(resp.url).rstrip("/").rsplit("/", 1)[-1]
         wa, _ = await open_socket(http, a, pid)

@@ -8,7 +8,7 @@ from django.test import AsyncClient, override_settings
 
 from playground.ratelimit import reset_limiters
 from tests.support.upstream import Reply, ScriptedUpstream
-from tests.test_consumers import connect, start, until_done
+from tests.test_consumers import OWNER, connect, start, until_done
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -80,7 +80,7 @@ async def test_the_http_endpoint_shares_the_limits(
     pid = await new_playground()
     body = orjson.dumps({"type": "gen.start", "instruction": "x", "files": {"a.py": "x = 1\n"}})
     client = AsyncClient()
-    client.cookies["flint_owner"] = "http-owner"
+    client.cookies["flint_owner"] = OWNER
     for _ in range(2):
         use_upstream.script(Reply(text="ok"))
         resp = await client.post(f"/api/p/{pid}/generate", body, content_type="application/json")

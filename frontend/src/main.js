@@ -9,9 +9,15 @@ import { Workspace } from "./workspace.js";
 import { Transcript } from "./transcript.js";
 import { StatusLine } from "./status.js";
 import { Preview } from "./preview.js";
-import { ConsolePanel } from "./console-panel.js";
+import { ConsolePanel, fixInstruction } from "./console-panel.js";
+import { Drafts } from "./draft.js";
+import { PythonRunner } from "./python-runner.js";
 import { Session } from "./session.js";
 import { installShortcuts, bindInstructionBox } from "./keyboard.js";
+import { LiveSession } from "./resume.js";
+import { LiveStatusLine } from "./queue-status.js";
+import { updateSendButton } from "./steer.js";
+import { installExtras } from "./extras.js";
 
 function start() {
   const boot = JSON.parse(document.getElementById("flint-boot").textContent);
@@ -23,7 +29,19 @@ function start() {
     model: document.querySelector(".model-info"),
   };
 
-  const preview = ui.previewFrame ? new Preview(ui.previewFrame, () => workspace.files()) : null;
+  let session;
+  const consolePanel = new ConsolePanel(byTestId("console"), {
+    onFix: (entry) => session.send(fixInstruction(entry)),
+    placeholder: ui.previewFrame ? undefined : "Output of Run appears here.",
+  });
+  const files = () => workspace.files();
+  const drafts = ui.previewFrame
+    ? new Drafts(
+        () => workspace.paths(),
+        (path) => workspace.text(path),
+      )
+    : null;
+  const preview = ui.previewFrame ? new Preview(ui.previewFrame, { getFiles: files, drafts, consolePanel }) : null;
   const workspace = new Workspace({
     editorEl: byTestId("editor"),
     tabsEl: document.querySelector(".tabs"),
@@ -31,11 +49,11 @@ function start() {
     onChange: () => preview?.update(),
   });
   preview?.update();
-  new ConsolePanel(byTestId("console").querySelector(".console-list"));
+  const runPane = document.querySelector(".run-pane");
+  const python = runPane ? new PythonRunner(runPane, { getFiles: files, consolePanel }) : null;
 
-  const status = new StatusLine(byTestId("status"));
+  const status = new LiveStatusLine(byTestId("status"));
   const indicator = new ConnectionIndicator(byTestId("connection"));
-  let session;
   const transcript = new Transcript(byTestId("transcript"), {
     retry: (instruction) => session.send(instruction),
     askFix: (rejection) => session.askFix(rejection),
@@ -43,7 +61,7 @@ function start() {
   });
 
   const updateButtons = () => {
-    ui.send.disabled = session.busy || !socket.isOpen;
+    updateSendButton(ui.send, session, socket);
     ui.stop.disabled = !session.busy;
   };
   const socket = new Socket(socketUrl(boot.ws_path), {
@@ -57,13 +75,21 @@ function start() {
     },
     onClose: () => session.connectionLost(),
   });
-  session = new Session({
+  session = new LiveSession({
     socket,
     workspace,
     transcript,
     status,
     maxMessageBytes: boot.max_message_bytes,
     onBusyChange: updateButtons,
+    hooks: drafts
+      ? {
+          delta: (text) => drafts.push(text) && preview.update(),
+          edit: (path, newPath) => (drafts.drop(path) | (newPath ? drafts.drop(newPath) : false)) && preview.update(),
+          rejected: (path) => drafts.drop(path) && preview.update(),
+          done: () => drafts.clear() && preview.update(),
+        }
+      : {},
   });
 
   const send = () => {
@@ -74,10 +100,12 @@ function start() {
   bindInstructionBox(ui.instruction, send);
   installShortcuts({ send, stop: () => session.stop(), isBusy: () => session.busy });
 
+  const extras = installExtras({ boot, workspace, session, socket, status, updateButtons });
   updateButtons();
   socket.connect();
   // For debugging and browser tests: the live objects, read-only use.
-  window.flint = { boot, workspace, session, socket };
+  window.flint = { boot, workspace, session, socket, preview, python, console: consolePanel };
+  Object.assign(window.flint, extras);
 }
 
 start();

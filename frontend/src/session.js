@@ -7,8 +7,10 @@ import { describeRejection } from "./turn.js";
 const PROTOCOL = 1;
 
 export class Session {
-  constructor({ socket, workspace, transcript, status, onBusyChange, maxMessageBytes }) {
-    Object.assign(this, { socket, workspace, transcript, status, onBusyChange });
+  // hooks (optional): {delta(text), edit(path), rejected(path), done()} — the
+  // preview's drafts follow the answer through these.
+  constructor({ socket, workspace, transcript, status, onBusyChange, maxMessageBytes, hooks = {} }) {
+    Object.assign(this, { socket, workspace, transcript, status, onBusyChange, hooks });
     this.maxMessageBytes = maxMessageBytes;
     this.pending = null; // gen.start sent, gen.started not yet received
     this.current = null; // the running generation
@@ -120,6 +122,7 @@ export class Session {
   }
 
   finish(run, reason, stats, error = null) {
+    this.hooks.done?.();
     run.turn.done(reason);
     this.status.done(reason, stats, error ?? run.error ?? null);
     if (this.current === run) this.current = null;
@@ -136,6 +139,7 @@ export class Session {
     }
     this.pending = null;
     this.current = null;
+    this.hooks.done?.();
     this.onBusyChange(false);
   }
 
@@ -160,18 +164,21 @@ const HANDLERS = {
   "gen.delta"(run, msg) {
     this.status.delta(msg.tokens ?? 0, performance.now());
     run.turn.delta(msg.text);
+    this.hooks.delta?.(msg.text);
   },
   "gen.retry"(run, msg) {
     run.turn.retry(msg);
     this.status.retry(msg);
   },
   "gen.edit"(run, msg) {
+    this.hooks.edit?.(msg.path, msg.new_path);
     const result = run.edits.apply(msg, { intoBase: true });
     if (result.ok) run.turn.editApplied(msg);
     else run.turn.editRejected({ ...msg, reason: result.reason, snippet: insertedText(msg.ops), local: true });
   },
   "gen.edit_rejected"(run, msg) {
     run.turn.editRejected(msg);
+    this.hooks.rejected?.(msg.path);
   },
   error(run, msg) {
     run.error = msg;

@@ -9,7 +9,7 @@ flag; the caller decides whether to retry (only before the first token).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -87,10 +87,22 @@ class BackendInfo:
     edit_format: str  # the answer format the prompt asks this backend for
 
 
+# Called while a backend waits before streaming: ("loading", None) while a
+# local model loads, ("queued", position) while it waits its turn.
+OnWait = Callable[[str, int | None], None]
+
+
 class Backend(Protocol):
     info: BackendInfo
+    # Streams this backend serves at once (None: FLINT_MAX_CONCURRENT); the local
+    # model serves one, and the generation queue tells the others their place.
+    max_concurrent: int | None
+    # Prompt budget in tokens the backend can take (None: FLINT_CONTEXT_TOKENS).
+    context_tokens: int | None
 
-    def stream(self, request: ChatRequest) -> AsyncIterator[Delta]:
+    def stream(
+        self, request: ChatRequest, *, on_wait: OnWait | None = None
+    ) -> AsyncIterator[Delta]:
         """Return an async iterator of deltas; see the module docstring."""
         ...
 

@@ -22,7 +22,7 @@ import httpx2  # the HTTP client under openai 3.x; raw stream reads raise its er
 import openai
 import orjson
 
-from .base import BackendInfo, ChatRequest, Delta, InferenceError, Usage
+from .base import BackendInfo, ChatRequest, Delta, InferenceError, OnWait, Usage
 
 _DONE = b"[DONE]"
 
@@ -64,7 +64,12 @@ class OpenAICompatibleBackend:
     async def aclose(self) -> None:
         await self._client.close()
 
-    async def stream(self, request: ChatRequest) -> AsyncIterator[Delta]:
+    max_concurrent: int | None = None
+    context_tokens: int | None = None
+
+    async def stream(
+        self, request: ChatRequest, *, on_wait: OnWait | None = None
+    ) -> AsyncIterator[Delta]:
         kwargs = self._request_kwargs(request)
         try:
             async with self._client.chat.completions.with_streaming_response.create(

@@ -11,8 +11,8 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
-from tests.conftest import TEST_KEY
-from tests.support.servers import daphne_server, flint_env, migrate
+from tests.conftest import flint_env_for
+from tests.support.servers import daphne_server
 from tests.support.upstream import ScriptedUpstream
 
 CHROMIUM = "/usr/bin/chromium"
@@ -29,14 +29,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def flint_server(
     tmp_path_factory: pytest.TempPathFactory, upstream_server: ScriptedUpstream
 ) -> Iterator[str]:
-    var = Path(tmp_path_factory.mktemp("browser-var"))
-    env = flint_env(
-        var,
-        FLINT_BASE_URL=upstream_server.base_url,
-        FLINT_API_KEY=TEST_KEY,
-        FLINT_MODEL="gpt-test",
-    )
-    migrate(env)
+    env = flint_env_for(tmp_path_factory.mktemp("browser-var"), upstream_server)
     with daphne_server(env) as url:
         yield url
 

@@ -51,3 +51,33 @@ def browser_errors(driver: WebDriver) -> list[str]:
         for e in driver.get_log("browser")
         if e["level"] == "SEVERE" and "favicon" not in e["message"]
     ]
+
+
+# --- persistence, history, share, steer (appended) ---------------------------------
+
+
+def editor_type(driver: WebDriver, text: str, path: str | None = None) -> None:
+    """Type ``text`` at the end of the active file (or of ``path``, opening its tab)."""
+    from selenium.webdriver.common.keys import Keys
+
+    if path is not None:
+        tab = next(t for t in all_by_testid(driver, "file-tab") if t.text == path)
+        tab.click()
+    content = driver.find_element(By.CSS_SELECTOR, '[data-testid="editor"] .cm-content')
+    content.click()
+    content.send_keys(Keys.CONTROL, Keys.END)
+    content.send_keys(text)
+
+
+def save_state(driver: WebDriver) -> str:
+    return by_testid(driver, "save-state").text.strip()
+
+
+def wait_saved(driver: WebDriver, timeout: float = 10) -> None:
+    wait_for(driver, lambda d: save_state(d) == "Saved", timeout, "autosave never said Saved")
+
+
+def answer_text(driver: WebDriver) -> str:
+    """The text of the newest turn's answer."""
+    answers = all_by_testid(driver, "answer")
+    return answers[-1].text if answers else ""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -21,7 +21,7 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         sub.add_parser("list", help="offered models and their state")
         p = sub.add_parser("fetch", help="download/assemble and verify a model")
-        p.add_argument("name")
+        p.add_argument("name", nargs="?", help="default: the model in use")
         p.add_argument("--file", type=Path, help="use this local GGUF file (verified first)")
         p.add_argument("--no-hub", action="store_true", help="skip the model hub")
         p = sub.add_parser("verify", help="re-hash a fetched model (a mismatch deletes it)")
@@ -35,9 +35,13 @@ class Command(BaseCommand):
             if action == "list":
                 self._list()
             elif action == "fetch":
-                spec = get_spec(options["name"])
+                name = options["name"] or os.environ.get("FLINT_LOCAL_MODEL") or chosen_model()
+                spec = get_spec(name)
+                if not options["file"] and is_marked_verified(model_path(name), spec):
+                    self.stdout.write(f"{name}: already fetched and verified.")
+                    return
                 use_hub = False if options["no_hub"] else None
-                fetch(spec, file=options["file"], use_hub=use_hub, out=self.stderr._out)
+                fetch(spec, file=options["file"], use_hub=use_hub, out=self._raw_stderr())
             elif action == "verify":
                 self._verify(options["name"])
             elif action == "use":
@@ -46,6 +50,10 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         except FileNotFoundError as exc:
             raise CommandError(f"No such file: {exc.filename}") from None
+
+    def _raw_stderr(self) -> TextIO:
+        # Progress lines end in "\r" on a terminal; OutputWrapper would append "\n".
+        return cast(TextIO, self.stderr._out)
 
     def _list(self) -> None:
         try:
@@ -64,7 +72,7 @@ class Command(BaseCommand):
             mark = "*" if spec.name == current else " "
             self.stdout.write(
                 f"{mark} {spec.name:<20} {spec.size / 1e6:>6,.0f} MB  {state}\n"
-                f"    {spec.description}\n    sha256 {spec.sha256} ({spec.hash_source})"
+                f"    {spec.description}\n    sha256 {spec.sha256} [{spec.hash_source}]"
             )
         source = "FLINT_LOCAL_MODEL" if os.environ.get("FLINT_LOCAL_MODEL") else "choice file"
         self.stdout.write(f"* = in use ({source} or default)")
@@ -74,7 +82,7 @@ class Command(BaseCommand):
         path = model_path(name)
         if not path.exists():
             raise CommandError(f"{name} is not fetched; run `python manage.py models fetch {name}`")
-        verify_file(path, spec, out=self.stderr._out)
+        verify_file(path, spec, out=self._raw_stderr())
         self.stdout.write(self.style.SUCCESS(f"{name}: SHA-256 matches ({spec.hash_source})."))
 
     def _use(self, name: str) -> None:

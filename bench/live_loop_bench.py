@@ -1,0 +1,948 @@
+"""Benchmark the live loop: a real Daphne, a real WebSocket client, a scripted upstream.
+
+Three processes on loopback, so none shares a GIL with another:
+
+* the scripted OpenAI-compatible upstream (``python -m tests.support.upstream``), which
+  records the ``time.monotonic()`` of every transport write (one clock for all processes
+  on Linux);
+* Flint under Daphne (``daphne flint.asgi:application``), pointed at that upstream;
+* this process: an aiohttp client that timestamps every frame on receipt.
+
+Sections (all printed side by side in one run):
+
+1. ``rate``: delivered tokens/s of one stream at 1k, 10k and 100k emitted tokens/s (and
+   unpaced, to show the ceiling), the upstream's own measured emit rate, frames/s.
+2. ``ttft``: added time-to-first-token, upstream's first content write -> first gen.delta
+   received by the client, over many turns on one socket.
+3. ``turn``: per-turn latency of a tiny reply over the open socket vs a fresh HTTP
+   connection per turn (``POST /api/p/<id>/generate``, SSE), minus the upstream's own time.
+4. ``concurrent``: N sockets streaming 1000 tokens/s each from one Daphne process:
+   delivered rates, frame latency (receipt - upstream write of that token), Daphne CPU.
+
+Run:  python bench/live_loop_bench.py [--quick] [--only rate|ttft|turn|concurrent ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import bisect
+import contextlib
+import datetime
+import os
+import platform
+import re
+import select
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # runnable as a plain script from anywhere
+
+import aiohttp  # noqa: E402
+import orjson  # noqa: E402
+import psutil  # noqa: E402
+
+from tests.support.servers import flint_env, free_port, migrate  # noqa: E402
+from tests.support.upstream import lorem_tokens  # noqa: E402
+
+mono = time.monotonic
+FILES = {"app.py": "def main():\n    return 1\n"}
+MARK_RE = re.compile(r"BENCHMARK-([a-z]+)-(\d+)")
+SECTIONS = ("rate", "ttft", "turn", "concurrent")
+ASGI_APP = ["flint.asgi:application"]
+PY_SPY = ["py-spy", "record", "--rate", "250", "--nonblocking", "--format", "raw"]
+
+
+# --------------------------------------------------------------------------- small helpers
+
+
+def pct(values: list[float], p: float) -> float:
+    """The p-th percentile (nearest rank) of values."""
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    k = max(0, min(len(s) - 1, round(p / 100 * len(s) + 0.5) - 1))
+    return s[k]
+
+
+def table(headers: list[str], rows: list[list[Any]]) -> str:
+    cells = [[str(h) for h in headers]] + [[str(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    lines = []
+    for n, r in enumerate(cells):
+        lines.append(
+            "  ".join(
+                c.ljust(w) if i == 0 else c.rjust(w)
+                for i, (c, w) in enumerate(zip(r, widths, strict=True))
+            )
+        )
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def code_tokens(n: int) -> list[str]:
+    """N token-like pieces that read like code: lorem words with a line break every 12."""
+    toks = lorem_tokens(n)
+    for i in range(11, n, 12):
+        toks[i] = "\n   " + toks[i]
+    return toks
+
+
+def mark(tag: str, i: int) -> str:
+    return f"BENCHMARK-{tag}-{i}"
+
+
+def gen_start(instruction: str) -> dict[str, Any]:
+    return {"type": "gen.start", "instruction": instruction, "files": FILES, "active": "app.py"}
+
+
+def cpu_pressure() -> str:
+    """Linux PSI: % of the last 10 s / 60 s in which some runnable task waited for a CPU."""
+    try:
+        with open("/proc/pressure/cpu") as f:
+            some = dict(kv.split("=") for kv in f.readline().split()[1:])
+        return f"CPU pressure {some['avg10']}% (10 s) / {some['avg60']}% (60 s)"
+    except (OSError, KeyError, ValueError):
+        return "CPU pressure n/a"
+
+
+def schedstat(pid: int) -> tuple[int, int]:
+    """(ns run on a CPU, ns runnable but waiting for a CPU) summed over a process's threads
+    (/proc/PID/task/*/schedstat, Linux). Precise enough to charge one short turn, unlike
+    the 10 ms ticks of cpu_times(); the wait shows a process starved by a busy machine."""
+    run = wait = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = (task / "schedstat").read_text().split()
+            run += int(fields[0])
+            wait += int(fields[1])
+    return run, wait
+
+
+def cpu_ns(pid: int) -> int:
+    return schedstat(pid)[0]
+
+
+class CpuMeter:
+    """CPU seconds a process used between start() and stop(), as % of one core of wall time."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.proc = psutil.Process(pid)
+        self.t0 = self.c0 = self.seconds = 0.0
+        self.w0 = 0
+        self.waited = 0.0  # % of wall time runnable but waiting for a CPU
+
+    def _cpu(self) -> float:
+        ct = self.proc.cpu_times()
+        return ct.user + ct.system
+
+    def start(self) -> None:
+        self.t0, self.c0, self.w0 = mono(), self._cpu(), schedstat(self.pid)[1]
+
+    def stop(self) -> float:
+        wall = max(1e-9, mono() - self.t0)
+        self.seconds = self._cpu() - self.c0  # CPU seconds used
+        self.waited = 100 * (schedstat(self.pid)[1] - self.w0) / 1e9 / wall
+        return 100 * self.seconds / wall
+
+
+# --------------------------------------------------------------------------- processes
+
+
+class Procs:
+    """The upstream and Daphne subprocesses; everything started here is ended in stop()."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.procs: list[subprocess.Popen[Any]] = []
+        self.logs: list[Any] = []
+
+    def _log(self, name: str) -> Any:
+        f = open(self.workdir / f"{name}.log", "wb")  # noqa: SIM115 - closed in stop()
+        self.logs.append(f)
+        return f
+
+    def start_upstream(self) -> tuple[int, str]:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.support.upstream", "--port", "0"],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=self._log("upstream"),
+        )
+        self.procs.append(proc)
+        assert proc.stdout is not None
+        ready, _, _ = select.select([proc.stdout], [], [], 30)
+        line = proc.stdout.readline().decode().strip() if ready else ""
+        if not line.startswith("http://127.0.0.1:"):
+            raise RuntimeError(f"upstream did not start (got {line!r})")
+        return proc.pid, line  # http://127.0.0.1:PORT/v1
+
+    def start_daphne(self, env: dict[str, str]) -> tuple[int, str]:
+        port = free_port()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), *ASGI_APP],
+            cwd=REPO,
+            env=env,
+            stdout=self._log("daphne.out"),
+            stderr=self._log("daphne.err"),
+        )
+        self.procs.append(proc)
+        base = f"http://127.0.0.1:{port}"
+        deadline = mono() + 30
+        while mono() < deadline:
+            if proc.poll() is not None:
+                err = (self.workdir / "daphne.err.log").read_text()[-2000:]
+                raise RuntimeError(f"daphne exited with {proc.returncode}: {err}")
+            try:
+                with urllib.request.urlopen(base + "/healthz", timeout=1) as resp:
+                    if resp.status == 200:
+                        return proc.pid, base
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("daphne not ready after 30 s")
+
+    def stop(self) -> None:
+        for proc in reversed(self.procs):
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in reversed(self.procs):
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+            if proc.stdout is not None:
+                proc.stdout.close()
+        for f in self.logs:
+            f.close()
+
+
+# --------------------------------------------------------------------------- client side
+
+
+@dataclass
+class Turn:
+    mark: str
+    t_send: float = 0.0
+    t_started: float | None = None
+    t_done: float | None = None
+    frames: list[tuple[float, int]] = field(default_factory=list)  # (receipt, tokens)
+    parts: list[str] = field(default_factory=list)
+    reason: str | None = None
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+    @property
+    def tokens(self) -> int:
+        return sum(n for _, n in self.frames)
+
+    @property
+    def t_first(self) -> float | None:
+        return self.frames[0][0] if self.frames else None
+
+    def delivered_rate(self) -> float | None:
+        """Tokens/s between the first and the last delta (the first frame's tokens excluded,
+        as the upstream's measured_rate excludes its first write's)."""
+        if len(self.frames) < 2 or self.frames[-1][0] <= self.frames[0][0]:
+            return None
+        return (self.tokens - self.frames[0][1]) / (self.frames[-1][0] - self.frames[0][0])
+
+
+async def ws_turn(
+    ws: aiohttp.ClientWebSocketResponse, turn: Turn, limit: float, strict: bool = True
+) -> Turn:
+    """Send gen.start and read the generation's frames until gen.done (bounded by timeout;
+    past it, raise, or with strict=False return the turn with reason "timeout")."""
+    deadline = mono() + limit
+    turn.t_send = mono()
+    await ws.send_str(orjson.dumps(gen_start(turn.mark)).decode())
+    while True:
+        remaining = deadline - mono()
+        try:
+            if remaining <= 0:
+                raise TimeoutError
+            msg = await ws.receive(timeout=remaining)
+        except TimeoutError:
+            if strict:
+                raise TimeoutError(f"turn {turn.mark}: no gen.done in {limit} s") from None
+            turn.reason = "timeout"
+            await stop_and_drain(ws)
+            return turn
+        t = mono()
+        if msg.type != aiohttp.WSMsgType.TEXT:
+            raise RuntimeError(f"turn {turn.mark}: socket message {msg.type} {msg.data!r}")
+        m = orjson.loads(msg.data)
+        kind = m.get("type")
+        if kind == "gen.delta":
+            turn.frames.append((t, m["tokens"]))
+            turn.parts.append(m["text"])
+        elif kind == "gen.started":
+            turn.t_started = t
+        elif kind == "gen.done":
+            turn.t_done, turn.reason = t, m["reason"]
+            return turn
+        elif kind == "error":
+            turn.errors.append(m)
+            if "gen" not in m:  # not tied to a generation: no gen.done will follow
+                raise RuntimeError(f"turn {turn.mark}: {m}")
+
+
+async def stop_and_drain(ws: aiohttp.ClientWebSocketResponse, limit: float = 30.0) -> None:
+    """Stop the running generation (so it does not load later measurements) and read its
+    remaining frames until gen.done, for at most ``limit`` seconds."""
+    await ws.send_str('{"type": "gen.stop"}')
+    deadline = mono() + limit
+    with contextlib.suppress(TimeoutError):
+        while (remaining := deadline - mono()) > 0:
+            msg = await ws.receive(timeout=remaining)
+            if msg.type != aiohttp.WSMsgType.TEXT or b'"gen.done"' in msg.data.encode():
+                return
+
+
+async def http_turn(fresh: aiohttp.ClientSession, url: str, turn: Turn, limit: float) -> Turn:
+    """The same turn through POST /api/p/<id>/generate, on a new TCP connection."""
+    body = orjson.dumps(gen_start(turn.mark))
+    turn.t_send = mono()
+    async with asyncio.timeout(limit):
+        async with fresh.post(url, data=body, headers={"Content-Type": "application/json"}) as resp:
+            if resp.status != 200:
+                raise RuntimeError(f"HTTP {resp.status}: {await resp.text()}")
+            buf = b""
+            async for chunk in resp.content.iter_any():
+                t = mono()
+                buf += chunk
+                *events, buf = buf.split(b"\n\n")
+                for ev in events:
+                    if not ev.startswith(b"data: "):
+                        continue
+                    m = orjson.loads(ev[6:])
+                    kind = m.get("type")
+                    if kind == "gen.delta":
+                        turn.frames.append((t, m["tokens"]))
+                        turn.parts.append(m["text"])
+                    elif kind == "gen.started":
+                        turn.t_started = t
+                    elif kind == "error":
+                        turn.errors.append(m)
+                    elif kind == "gen.done":
+                        turn.t_done, turn.reason = t, m["reason"]
+                        return turn
+    raise RuntimeError(f"turn {turn.mark}: the HTTP stream ended without gen.done")
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, url: str, up_root: str, pids: dict[str, int]):
+        self.args = args
+        self.url = url
+        self.ws_base = url.replace("http://", "ws://")
+        self.up = up_root  # http://127.0.0.1:PORT (control API)
+        self.pids = pids
+        self.http: aiohttp.ClientSession
+        self.out: list[str] = []
+        self.results: dict[str, Any] = {}
+
+    def emit(self, text: str = "") -> None:
+        print(text, flush=True)
+        self.out.append(text)
+
+    # ---- upstream control
+
+    async def up_post(self, path: str, data: Any) -> Any:
+        async with self.http.post(self.up + path, data=orjson.dumps(data)) as r:
+            r.raise_for_status()
+            return orjson.loads(await r.read())
+
+    async def up_get(self, path: str) -> Any:
+        async with self.http.get(self.up + path) as r:
+            r.raise_for_status()
+            return orjson.loads(await r.read())
+
+    async def streams_by_mark(self, writes: bool = False) -> dict[str, dict[str, Any]]:
+        """The upstream's stream records, keyed by the mark in each request's instruction."""
+        for _ in range(200):  # let the upstream close its records (bounded: 2 s)
+            streams = await self.up_get("/_streams" + ("?writes=1" if writes else ""))
+            if all(s["done"] for s in streams):
+                break
+            await asyncio.sleep(0.01)
+        requests = {r["id"]: r for r in await self.up_get("/_requests")}
+        out: dict[str, dict[str, Any]] = {}
+        for s in streams:
+            req = requests.get(s["request_id"])
+            m = MARK_RE.search(orjson.dumps(req["body"]).decode()) if req else None
+            if m:
+                out[m.group(0)] = s
+        return out
+
+    # ---- Flint client
+
+    async def new_playground(self) -> str:
+        async with self.http.get(self.url + "/", allow_redirects=False) as r:
+            loc = r.headers["Location"]
+        return loc.strip("/").rsplit("/", 1)[-1]
+
+    async def connect(self, pid: str) -> aiohttp.ClientWebSocketResponse:
+        ws = await self.http.ws_connect(
+            f"{self.ws_base}/ws/p/{pid}/", origin=self.url, max_msg_size=16 << 20
+        )
+        ready = await ws.receive(timeout=10)
+        if (
+            ready.type != aiohttp.WSMsgType.TEXT
+            or orjson.loads(ready.data)["type"] != "session.ready"
+        ):
+            raise RuntimeError(f"no session.ready: {ready!r}")
+        return ws
+
+    # ------------------------------------------------------------------ 1. rate
+
+    async def rate(self) -> None:
+        q = self.args.quick
+        secs = 1.0 if q else 3.0
+        plan = [(1_000.0, int(1_000 * secs)), (10_000.0, int(10_000 * secs))]
+        plan += [(100_000.0, int(100_000 * secs)), (0.0, 50_000 if q else 200_000)]
+        pid = await self.new_playground()
+        ws = await self.connect(pid)
+        daphne = CpuMeter(self.pids["daphne"])
+        upstream = CpuMeter(self.pids["upstream"])
+        rows, res = [], []
+        try:
+            await self.up_post("/_reset", {})
+            for i, (rate, n) in enumerate(plan):
+                tokens = code_tokens(n)
+                await self.up_post(
+                    "/_script", {"tokens": tokens, "rate": rate, "ttft": 0.0, "chunk": 1}
+                )
+                daphne.start()
+                upstream.start()
+                turn = await ws_turn(ws, Turn(mark("rate", i)), limit=30 + 3 * secs, strict=False)
+                d_cpu, u_cpu = daphne.stop(), upstream.stop()
+                s = (await self.streams_by_mark())[turn.mark]
+                emitted = s["measured_rate"] or float("nan")
+                delivered = turn.delivered_rate() or float("nan")
+                span = turn.frames[-1][0] - turn.frames[0][0] if len(turn.frames) > 1 else 0
+                ok = turn.text == "".join(tokens) and turn.tokens == n and turn.reason == "stop"
+                r = {
+                    "target": rate,
+                    "tokens": n,
+                    "received": turn.tokens,
+                    "text_ok": ok,
+                    "emitted": emitted,
+                    "delivered": delivered,
+                    "ratio": delivered / emitted,
+                    "frames": len(turn.frames),
+                    "frames_per_s": len(turn.frames) / span if span else float("nan"),
+                    "daphne_cpu": d_cpu,
+                    "daphne_us_per_token": 1e6 * daphne.seconds / n,
+                    "daphne_waited": daphne.waited,
+                    "upstream_cpu": u_cpu,
+                }
+                res.append(r)
+                rows.append(
+                    [
+                        f"{rate:,.0f}" if rate else "unpaced",
+                        f"{n:,}",
+                        f"{turn.tokens:,}"
+                        + ("" if ok else " TIMEOUT" if turn.reason == "timeout" else " MISMATCH"),
+                        f"{emitted:,.0f}",
+                        f"{delivered:,.0f}",
+                        f"{100 * delivered / emitted:.2f}%",
+                        f"{100 * delivered / rate:.1f}%" if rate else "-",
+                        f"{len(turn.frames):,}",
+                        f"{r['frames_per_s']:,.1f}",
+                        f"{turn.tokens / max(1, len(turn.frames)):,.1f}",
+                        f"{d_cpu:.0f}%",
+                        f"{daphne.waited:.0f}%",
+                        f"{r['daphne_us_per_token']:.1f}",
+                        f"{u_cpu:.0f}%",
+                    ]
+                )
+        finally:
+            await ws.close()
+        self.results["rate"] = res
+        self.emit("## 1. Single-stream delivered rate (one socket)")
+        self.emit(
+            table(
+                [
+                    "target tok/s",
+                    "tokens",
+                    "received",
+                    "emitted tok/s",
+                    "delivered tok/s",
+                    "deliv/emit",
+                    "deliv/target",
+                    "frames",
+                    "frames/s",
+                    "tok/frame",
+                    "daphne CPU",
+                    "waited for CPU",
+                    "daphne CPU us/tok",
+                    "upstream CPU",
+                ],
+                rows,
+            )
+        )
+        self.emit(
+            "emitted = the upstream's own rate (tokens between its first and last write / that"
+            " time);\ndelivered = tokens in gen.delta frames at the client between the first and"
+            " last delta / that time\n(text checked equal to what was emitted). CPU = % of one"
+            " core during the turn; waited = % of the turn Daphne was\nrunnable but had no CPU"
+            " (a busy machine); us/tok = Daphne CPU time / tokens\n(less sensitive to a busy"
+            " machine than rates). Target: delivered >= 99.9% of emitted."
+        )
+        self.emit()
+
+    # ------------------------------------------------------------------ 2. ttft
+
+    async def ttft(self) -> None:
+        n = 30 if self.args.quick else self.args.ttft_turns
+        pid = await self.new_playground()
+        ws = await self.connect(pid)
+        rows, res = [], {}
+        try:
+            for label, up_ttft in (("20 ms", 0.02), ("0 (headers+token together)", 0.0)):
+                await self.up_post("/_reset", {})
+                reply = {"text": "print('hello')\nx = 1\n", "rate": 0.0, "ttft": up_ttft}
+                await self.up_post("/_config", {"default": reply})
+                turns = []
+                for i in range(n):
+                    turns.append(await ws_turn(ws, Turn(mark("ttft", i)), limit=10))
+                streams = await self.streams_by_mark()
+                added, e2e, pre = [], [], []
+                for t in turns:
+                    s = streams[t.mark]
+                    assert t.t_first is not None and s["t_first_token"] is not None
+                    added.append(1000 * (t.t_first - s["t_first_token"]))
+                    e2e.append(1000 * (t.t_first - t.t_send))
+                    pre.append(1000 * (s["t_request"] - t.t_send))
+                res[label] = {"added_ms": added, "e2e_ms": e2e, "to_upstream_ms": pre}
+                rows.append(
+                    [
+                        label,
+                        n,
+                        f"{statistics.median(added):.2f}",
+                        f"{pct(added, 99):.2f}",
+                        f"{max(added):.2f}",
+                        f"{statistics.median(pre):.2f}",
+                        f"{statistics.median(e2e):.2f}",
+                    ]
+                )
+        finally:
+            await ws.close()
+            await self.up_post("/_config", {"default": {"echo": True}})
+        self.results["ttft"] = res
+        self.emit("## 2. Added time-to-first-token (one socket, sequential turns)")
+        self.emit(
+            table(
+                [
+                    "upstream ttft",
+                    "turns",
+                    "added p50 ms",
+                    "added p99 ms",
+                    "added max ms",
+                    "send->upstream p50 ms",
+                    "send->1st delta p50 ms",
+                ],
+                rows,
+            )
+        )
+        self.emit(
+            "added = client receipt of the first gen.delta - the upstream's write of the first"
+            " content token\n(t_first_token). send->upstream = gen.start sent -> upstream"
+            " received the request. Target: p50 <= 2 ms, p99 <= 10 ms."
+        )
+        self.emit()
+
+    # ------------------------------------------------------------------ 3. turn
+
+    async def turn(self) -> None:
+        n = 20 if self.args.quick else self.args.turns
+        pid = await self.new_playground()
+        ws = await self.connect(pid)
+        api = f"{self.url}/api/p/{pid}/generate"
+        reply_text = "ok, done."
+        await self.up_post("/_reset", {})
+        await self.up_post("/_config", {"default": {"text": reply_text, "rate": 0.0, "ttft": 0.0}})
+        wst: list[Turn] = []
+        htt: list[Turn] = []
+        cpu: dict[str, list[float]] = {"ws": [], "http": []}
+        try:
+            async with aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(force_close=True)
+            ) as fresh:
+                d = self.pids["daphne"]
+                for i in range(n):  # interleaved, so both see the same machine noise
+                    c0 = cpu_ns(d)
+                    wst.append(await ws_turn(ws, Turn(mark("ws", i)), limit=10))
+                    c1 = cpu_ns(d)
+                    htt.append(await http_turn(fresh, api, Turn(mark("http", i)), limit=10))
+                    await asyncio.sleep(0.002)  # let Daphne finish closing the connection
+                    c2 = cpu_ns(d)
+                    cpu["ws"].append((c1 - c0) / 1e6)
+                    cpu["http"].append((c2 - c1) / 1e6)
+        finally:
+            await ws.close()
+            await self.up_post("/_config", {"default": {"echo": True}})
+        streams = await self.streams_by_mark()
+        rows, res = [], {}
+        for label, turns, cpu_ms in (
+            ("WebSocket (open socket)", wst, cpu["ws"]),
+            ("HTTP (new TCP conn/turn)", htt, cpu["http"]),
+        ):
+            total, up, over, pre, post = [], [], [], [], []
+            for t in turns:
+                s = streams[t.mark]
+                assert t.t_done is not None and t.reason == "stop" and t.text == reply_text
+                total.append(1000 * (t.t_done - t.t_send))
+                up.append(1000 * (s["t_end"] - s["t_request"]))
+                over.append(total[-1] - up[-1])
+                pre.append(1000 * (s["t_request"] - t.t_send))
+                post.append(1000 * (t.t_done - s["t_end"]))
+            res[label] = {
+                "total": total,
+                "upstream": up,
+                "overhead": over,
+                "pre": pre,
+                "post": post,
+                "daphne_cpu_ms": cpu_ms,
+            }
+            rows.append(
+                [
+                    label,
+                    len(turns),
+                    f"{statistics.mean(total):.2f}",
+                    f"{statistics.median(total):.2f}",
+                    f"{statistics.median(up):.2f}",
+                    f"{statistics.mean(over):.2f}",
+                    f"{statistics.median(over):.2f}",
+                    f"{statistics.median(pre):.2f}",
+                    f"{statistics.median(post):.2f}",
+                    f"{statistics.mean(cpu_ms):.2f}",
+                ]
+            )
+        (w, h) = res.values()
+        red_cpu = 100 * (
+            1 - statistics.mean(w["daphne_cpu_ms"]) / statistics.mean(h["daphne_cpu_ms"])
+        )
+        red_mean = 100 * (1 - statistics.mean(w["overhead"]) / statistics.mean(h["overhead"]))
+        red_p50 = 100 * (1 - statistics.median(w["overhead"]) / statistics.median(h["overhead"]))
+        red_tot = 100 * (1 - statistics.mean(w["total"]) / statistics.mean(h["total"]))
+        res["reduction"] = {
+            "overhead_mean": red_mean,
+            "overhead_p50": red_p50,
+            "total_mean": red_tot,
+            "daphne_cpu_mean": red_cpu,
+        }
+        self.results["turn"] = res
+        self.emit("## 3. Turn overhead: persistent socket vs a fresh HTTP request per turn")
+        self.emit(
+            table(
+                [
+                    "transport",
+                    "turns",
+                    "turn mean ms",
+                    "turn p50 ms",
+                    "upstream p50 ms",
+                    "overhead mean ms",
+                    "overhead p50 ms",
+                    "before upstream p50",
+                    "after upstream p50",
+                    "Daphne CPU ms/turn",
+                ],
+                rows,
+            )
+        )
+        self.emit(
+            f"reduction with the socket: overhead {red_mean:.1f}% (mean), {red_p50:.1f}% (p50);"
+            f" whole turn {red_tot:.1f}% (mean); Daphne CPU per turn {red_cpu:.1f}%."
+            " Target: >= 80% less overhead."
+        )
+        self.emit(
+            "turn = client sends gen.start (WS frame, or opens a TCP connection and POSTs) ->"
+            " client receives gen.done.\nupstream = the upstream's t_request -> t_end for that"
+            " turn (identical work both ways: a 4-token unpaced reply).\noverhead = turn -"
+            " upstream: everything Flint and the transport add (before upstream = send ->"
+            " upstream got\nthe request; after upstream = upstream finished -> gen.done"
+            " received).\nDaphne CPU ms/turn = CPU time of all Daphne threads across the turn"
+            " (/proc schedstat): the cost\nthat is independent of how busy the machine is."
+        )
+        self.emit()
+
+    # ------------------------------------------------------------------ 4. concurrent
+
+    async def concurrent(self) -> None:
+        q = self.args.quick
+        levels = [10, 20] if q else self.args.concurrency
+        secs = 2.0 if q else self.args.seconds
+        per_rate = 1000.0
+        rows, res = [], []
+        pids = [await self.new_playground() for _ in range(max(levels))]
+        for c in levels:
+            try:
+                r = await self._concurrent_once(pids[:c], per_rate, secs)
+            except RuntimeError as exc:
+                rows.append([c, f"{c * per_rate:,.0f}", f"failed: {exc}"] + [""] * 11)
+                continue
+            res.append(r)
+            rows.append(
+                [
+                    c,
+                    f"{c * per_rate:,.0f}",
+                    f"{r['emitted_total']:,.0f}",
+                    f"{r['delivered_total']:,.0f}",
+                    f"{100 * r['delivered_total'] / r['emitted_total']:.2f}%",
+                    f"{r['delivered_p50']:,.0f} / {r['delivered_min']:,.0f}",
+                    f"{r['lat_p50']:.1f}",
+                    f"{r['lat_p95']:.1f}",
+                    f"{r['lat_p99']:.1f}",
+                    f"{r['daphne_cpu']:.0f}%",
+                    f"{r['daphne_waited']:.0f}%",
+                    f"{r['daphne_us_per_token']:.1f}",
+                    f"{r['upstream_cpu']:.0f}%",
+                    f"{r['client_cpu']:.0f}%",
+                    f"{r['ok']}/{c}" + (f" ({r['timeouts']} timed out)" if r["timeouts"] else ""),
+                ]
+            )
+            await asyncio.sleep(0.5)
+        self.results["concurrent"] = res
+        self.emit(
+            f"## 4. Concurrent streams on one Daphne process ({per_rate:,.0f} tok/s each,"
+            f" {secs:.0f} s of tokens)"
+        )
+        self.emit(
+            table(
+                [
+                    "streams",
+                    "target tok/s",
+                    "emitted tok/s",
+                    "delivered tok/s",
+                    "deliv/emit",
+                    "per stream p50/min",
+                    "frame lat p50 ms",
+                    "p95 ms",
+                    "p99 ms",
+                    "daphne CPU",
+                    "waited",
+                    "us/tok",
+                    "upstream CPU",
+                    "client CPU",
+                    "text ok",
+                ],
+                rows,
+            )
+        )
+        self.emit(
+            "emitted/delivered = all streams' tokens / (last - first write, or delta) across"
+            " streams. frame latency = receipt of\na gen.delta - the upstream write at which"
+            " that stream's emitted count reached the frame's cumulative count.\nCPU = % of one"
+            " core over the run (2 cores in all); waited = % of the run Daphne was runnable\nbut"
+            " got no CPU (machine busy); us/tok = Daphne CPU time per token. Target: p95 frame"
+            " latency <= 50 ms."
+        )
+        self.emit()
+
+    async def _concurrent_once(self, pids: list[str], rate: float, secs: float) -> dict[str, Any]:
+        c = len(pids)
+        n = int(rate * secs)
+        socks = await asyncio.gather(*(self.connect(p) for p in pids))
+        toks = code_tokens(n)  # code-like lines: an answer with no line break is O(n^2) at HEAD
+        expected = "".join(toks)
+        meters = {k: CpuMeter(v) for k, v in self.pids.items()}
+        meters["client"] = CpuMeter(os.getpid())
+        try:
+            await self.up_post("/_reset", {})
+            await self.up_post("/_script", [{"tokens": toks, "rate": rate, "ttft": 0.0}] * c)
+            for m in meters.values():
+                m.start()
+            t0 = mono()
+            turns = await asyncio.gather(
+                *(
+                    ws_turn(ws, Turn(mark("conc", i)), limit=4 * secs + 60, strict=False)
+                    for i, ws in enumerate(socks)
+                )
+            )
+            wall = mono() - t0
+            cpu = {k: m.stop() for k, m in meters.items()}
+        finally:
+            await asyncio.gather(*(ws.close() for ws in socks), return_exceptions=True)
+        streams = await self.streams_by_mark(writes=True)
+        lat: list[float] = []
+        per_stream: list[float] = []
+        ok = 0
+        first_w, last_w, first_d, last_d = [], [], [], []
+        tokens_total = 0
+        for t in turns:
+            s = streams.get(t.mark)
+            ok += t.text == expected and t.reason == "stop"
+            if s is None:  # never reached the upstream within the time limit
+                continue
+            writes = [(w[0], w[1]) for w in s["writes"] if w[1]]
+            if not t.frames or not writes:
+                continue
+            cum, acc = [], 0
+            for _, k in writes:
+                acc += k
+                cum.append(acc)
+            got = 0
+            for t_recv, k in t.frames:
+                got += k
+                j = bisect.bisect_left(cum, got)
+                if j < len(writes):
+                    lat.append(1000 * (t_recv - writes[j][0]))
+            if (d := t.delivered_rate()) is not None:
+                per_stream.append(d)
+            tokens_total += t.tokens
+            first_w.append(writes[0][0])
+            last_w.append(writes[-1][0])
+            first_d.append(t.frames[0][0])
+            last_d.append(t.frames[-1][0])
+        if not first_w or not per_stream:
+            raise RuntimeError(f"{c} streams: no stream delivered anything in time")
+        emitted_total = sum(s["tokens_emitted"] for s in streams.values()) / (
+            max(last_w) - min(first_w)
+        )
+        delivered_total = tokens_total / (max(last_d) - min(first_d))
+        timeouts = sum(t.reason == "timeout" for t in turns)
+        return {
+            "streams": c,
+            "tokens_per_stream": n,
+            "wall_s": wall,
+            "emitted_total": emitted_total,
+            "delivered_total": delivered_total,
+            "delivered_p50": statistics.median(per_stream),
+            "delivered_min": min(per_stream),
+            "emitted_per_stream_p50": statistics.median(
+                s["measured_rate"] or 0 for s in streams.values()
+            ),
+            "lat_p50": pct(lat, 50),
+            "lat_p95": pct(lat, 95),
+            "lat_p99": pct(lat, 99),
+            "lat_max": max(lat),
+            "frames": len(lat),
+            "daphne_cpu": cpu["daphne"],
+            "daphne_us_per_token": 1e6 * meters["daphne"].seconds / max(1, tokens_total),
+            "daphne_waited": meters["daphne"].waited,
+            "upstream_cpu": cpu["upstream"],
+            "client_cpu": cpu["client"],
+            "ok": ok,
+            "timeouts": timeouts,
+        }
+
+    # ------------------------------------------------------------------ driver
+
+    async def run(self, sections: list[str]) -> None:
+        # limit=0: the default pool (100) would block the 101st socket of section 4.
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as self.http:
+            idle = CpuMeter(self.pids["daphne"])
+            idle.start()
+            await asyncio.sleep(1.0)
+            self.emit(f"Daphne idle CPU: {idle.stop():.1f}% of one core\n")
+            for name in SECTIONS:
+                if name in sections:
+                    with self.profiled(name):
+                        await getattr(self, name)()
+                    self.emit(f"(after {name}: load {os.getloadavg()[0]:.2f}, {cpu_pressure()})\n")
+
+    @contextlib.contextmanager
+    def profiled(self, name: str) -> Any:
+        """With --py-spy DIR: sample Daphne with py-spy during the section (collapsed stacks)."""
+        if not self.args.py_spy:
+            yield
+            return
+        self.args.py_spy.mkdir(parents=True, exist_ok=True)
+        out = self.args.py_spy / f"daphne-{name}.txt"
+        spy = subprocess.Popen(
+            [*PY_SPY, "--pid", str(self.pids["daphne"]), "--output", str(out)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(0.5)  # let it attach
+        try:
+            yield
+        finally:
+            spy.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT
+            try:
+                spy.wait(30)
+            except subprocess.TimeoutExpired:
+                spy.kill()
+                spy.wait(5)
+            self.emit(f"(py-spy samples of Daphne during {name}: {out})\n")
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="a fast smoke run (small counts)")
+    p.add_argument("--only", action="append", choices=SECTIONS, help="run only this (repeatable)")
+    p.add_argument("--ttft-turns", type=int, default=200, help="turns per TTFT row (default 200)")
+    p.add_argument("--turns", type=int, default=200, help="turns per transport (default 200)")
+    p.add_argument("--concurrency", type=int, nargs="+", default=[50, 100, 200])
+    p.add_argument("--seconds", type=float, default=10.0, help="streaming time per stream")
+    p.add_argument("--json", type=Path, help="also write the raw results here")
+    p.add_argument(
+        "--py-spy", type=Path, metavar="DIR", help="profile Daphne per section with py-spy into DIR"
+    )
+    args = p.parse_args(argv)
+    sections = args.only or list(SECTIONS)
+
+    started = datetime.datetime.now().astimezone()
+    print(
+        f"# Flint live-loop benchmark, {started:%Y-%m-%d %H:%M %Z}; {platform.python_version()},"
+        f" {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}, {cpu_pressure()}"
+        + (" (--quick)" if args.quick else ""),
+        flush=True,
+    )
+    with tempfile.TemporaryDirectory(prefix="flint-bench-") as tmp:
+        work = Path(tmp)
+        procs = Procs(work)
+        try:
+            up_pid, up_base = procs.start_upstream()
+            env = flint_env(
+                work / "var",
+                FLINT_BASE_URL=up_base,
+                FLINT_API_KEY="bench-key",
+                FLINT_MODEL="gpt-test",
+                FLINT_LOG_LEVEL="WARNING",
+                # Measure the loop, not the guards: no flood limit, no retries, no
+                # per-browser/IP quotas, no upstream concurrency cap or queue.
+                FLINT_RATE_MESSAGES="100000",
+                FLINT_RETRIES="0",
+                FLINT_LIMIT_GENERATIONS="1000000 per minute",
+                FLINT_LIMIT_GENERATIONS_IP="1000000 per minute",
+                FLINT_LIMIT_TOKENS="1000000000 per minute",
+                FLINT_LIMIT_TOKENS_IP="1000000000 per minute",
+                FLINT_MAX_CONCURRENT="10000",
+                FLINT_QUEUE_SIZE="10000",
+            )
+            migrate(env)
+            d_pid, url = procs.start_daphne(env)
+            bench = Bench(
+                args, url, up_base.removesuffix("/v1"), {"daphne": d_pid, "upstream": up_pid}
+            )
+            print(f"daphne pid {d_pid} at {url}; upstream pid {up_pid} at {up_base}\n", flush=True)
+            asyncio.run(bench.run(sections))
+            if args.json:
+                args.json.write_bytes(orjson.dumps(bench.results, option=orjson.OPT_INDENT_2))
+        finally:
+            procs.stop()
+            err = work / "daphne.err.log"
+            with contextlib.suppress(OSError):
+                tail = err.read_text()[-3000:].strip()
+                if tail:
+                    print("--- daphne stderr (tail) ---\n" + tail, file=sys.stderr)
+    print(f"load at end {os.getloadavg()[0]:.2f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
