@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import bisect
+import collections
 import contextlib
 import datetime
 import os
@@ -352,6 +353,7 @@ class Bench:
         self.up = up_root  # http://127.0.0.1:PORT (control API)
         self.pids = pids
         self.http: aiohttp.ClientSession
+        self.jar: aiohttp.CookieJar
         self.out: list[str] = []
         self.results: dict[str, Any] = {}
 
@@ -580,7 +582,7 @@ class Bench:
         cpu: dict[str, list[float]] = {"ws": [], "http": []}
         try:
             async with aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(force_close=True)
+                connector=aiohttp.TCPConnector(force_close=True), cookie_jar=self.jar
             ) as fresh:
                 d = self.pids["daphne"]
                 for i in range(n):  # interleaved, so both see the same machine noise
@@ -815,6 +817,15 @@ class Bench:
         )
         delivered_total = tokens_total / (max(last_d) - min(first_d))
         timeouts = sum(t.reason == "timeout" for t in turns)
+        failed = collections.Counter(
+            f"{t.reason}"
+            + "".join(f" {e.get('code')}" for e in t.errors)
+            + ("" if t.text == expected else " text-differs")
+            for t in turns
+            if not (t.text == expected and t.reason == "stop")
+        )
+        if failed:
+            self.emit(f"({c} streams: not ok: {dict(failed)})")
         return {
             "streams": c,
             "tokens_per_stream": n,
@@ -844,7 +855,12 @@ class Bench:
 
     async def run(self, sections: list[str]) -> None:
         # limit=0: the default pool (100) would block the 101st socket of section 4.
-        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as self.http:
+        # unsafe=True: keep cookies from an IP host (127.0.0.1), such as the owner cookie
+        # a new playground sets; the sockets and the HTTP turns send it back.
+        self.jar = aiohttp.CookieJar(unsafe=True)
+        async with aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=0), cookie_jar=self.jar
+        ) as self.http:
             idle = CpuMeter(self.pids["daphne"])
             idle.start()
             await asyncio.sleep(1.0)

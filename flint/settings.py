@@ -60,7 +60,10 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'flint.sqlite3'}",
-        conn_max_age=0,
+        # Reuse connections across socket messages: opening one per turn cost
+        # more than the turn itself (docs/benchmarks.md).
+        conn_max_age=60,
+        conn_health_checks=True,
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

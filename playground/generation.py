@@ -41,10 +41,7 @@ class EditSink(Protocol):
     def files(self) -> dict[str, str]: ...
 
     @property
-    def between_edits(self) -> bool: ...
-
-    @property
-    def pending_chars(self) -> int: ...
+    def safe_chars(self) -> int: ...
 
     def feed(self, text: str) -> list[Any]: ...
 
@@ -138,7 +135,9 @@ class Generation:
         self.queue = queue
         self.stats = Stats()
         self.answer: list[str] = []
+        self.answer_chars = 0  # len("".join(self.answer)), kept as deltas arrive
         self.safe_len = 0  # answer chars up to the last point between edits
+        self._edits_base = 0  # where the current edit stream's text begins in the answer
         self.stop_reason: str | None = None
         self.task: asyncio.Task[None] | None = None
         self._segment: asyncio.Task[str | None] | None = None
@@ -257,6 +256,8 @@ class Generation:
         kept = answer[: self.safe_len]
         files = self.edits.files if self.edits is not None else {}
         self.answer = [kept]
+        self.answer_chars = len(kept)
+        self._edits_base = self.safe_len = len(kept)  # the new edit stream starts here
         if self.new_edits is not None:
             self.edits = self.new_edits(files)  # an edit half-received is dropped here
         self.request = self.continuation(files, kept, instruction)
@@ -306,6 +307,7 @@ class Generation:
                 self.stats.steer_ttft = now - self.stats.steered_at
             self.stats.tokens += delta.tokens
             self.answer.append(delta.text)
+            self.answer_chars += len(delta.text)
             self.relay.push_text(delta.text, delta.tokens)
             self._feed_edits(delta.text)
         if delta.usage is not None:
@@ -322,8 +324,8 @@ class Generation:
             if wire is not None:
                 event_type = wire.pop("type")
                 self.relay.push_event(event_type, **wire)
-        if text is not None and self.edits.between_edits:
-            self.safe_len = sum(map(len, self.answer)) - self.edits.pending_chars
+        if text is not None:
+            self.safe_len = self._edits_base + self.edits.safe_chars
 
 
 class _QueueFull(Exception):

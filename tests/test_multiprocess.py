@@ -74,6 +74,8 @@ async def test_stop_sent_to_another_process_stops_the_generation(
         wa, _ = await open_socket(http, a, pid)
         await wa.send_str(json.dumps({"type": "gen.start", "instruction": "go", "files": {}}))
         started = await wa.receive_json()
+        while (await wa.receive_json())["type"] != "gen.delta":
+            pass  # the upstream is streaming now
         wb, _ = await open_socket(http, b, pid)
         await wb.send_str(json.dumps({"type": "gen.resume", "gen": started["gen"], "after": 0}))
         await wb.send_str(json.dumps({"type": "gen.stop", "gen": started["gen"]}))

@@ -55,8 +55,14 @@ async def test_a_steer_cuts_between_edits_keeps_applied_ones_and_continues(
     )
     comm = await connect()
     await comm.send_json_to(start("make it green"))
-    before = await receive_until(comm, lambda m: m["type"] == "gen.edit")
-    before += await receive_until(comm, lambda m: "half" in m.get("text", ""))
+    seen: set[str] = set()
+
+    def edit_and_half_line_seen(m: dict[str, Any]) -> bool:
+        seen.update({"edit"} if m["type"] == "gen.edit" else set())
+        seen.update({"half"} if "half-writ" in m.get("text", "") else set())
+        return seen == {"edit", "half"}
+
+    before = await receive_until(comm, edit_and_half_line_seen)
     await comm.send_json_to({"type": "gen.steer", "v": 1, "instruction": "keep the heading"})
     after = await until_done(comm)
     events = before + after

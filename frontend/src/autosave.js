@@ -183,7 +183,10 @@ export class Autosave {
         this.dirty = this.dirty || next.author === "model";
         this.flush(next);
       } else if (this.dirty) this.changed();
-      else this.show(SaveState.SAVED);
+      else {
+        this.show(SaveState.SAVED);
+        sessionStorage.removeItem(this.backupKey); // nothing left to recover
+      }
       return;
     }
     this.inflight = null;

@@ -15,6 +15,7 @@ export class LiveStatusLine extends StatusLine {
     this.detached = false;
     delete this.el.dataset.steerMs;
     delete this.el.dataset.queuePosition;
+    delete this.el.dataset.loading;
     super.begin(t);
   }
 
@@ -22,6 +23,13 @@ export class LiveStatusLine extends StatusLine {
   queued(position) {
     this.queueText = `Waiting in line: position ${position}`;
     this.el.dataset.queuePosition = position;
+    schedule(this.render);
+  }
+
+  // gen.loading: the local model is starting (the first request after a start).
+  loadingModel() {
+    this.queueText = "Loading the local model… (the first start takes a while)";
+    this.el.dataset.loading = "1";
     schedule(this.render);
   }
 

@@ -128,6 +128,16 @@ export class LiveSession extends Session {
       run.seq = msg.seq;
       this.status.queued(msg.position);
       return;
+    } else if (t === "gen.loading") {
+      run.seq = msg.seq;
+      this.status.loadingModel();
+      return;
+    } else if (t === "error" && msg.code === "gen.not_running") {
+      // A steer that arrived after the generation ended.
+      run.steerNote?.remove();
+      run.steerSent = null;
+      this.status.say("The generation had already finished; send the correction as a new instruction.");
+      return;
     } else if (t === "error" && msg.code === "gen.unknown") {
       super.onMessage({ ...msg, seq: undefined });
       this.finish(run, "error", {}, msg);
@@ -196,8 +206,12 @@ export class LiveSession extends Session {
       return;
     }
     // A reload (or another tab's generation): pick it up.
+    // (A generation that ended during the reload is followed to its end too,
+    // unless the record is old: a tab restored much later must not replay it.)
     const stored = this.store?.load();
-    if (stored && (stored.gen === msg.running || !msg.running)) return this.restore(stored);
+    const fresh = stored && Date.now() - (stored.at ?? 0) < 60_000;
+    if (stored && (stored.gen === msg.running || (!msg.running && fresh))) return this.restore(stored);
+    this.store?.clear();
     if (msg.running) this.adopt(null, msg.running, 0);
   }
 
@@ -238,7 +252,14 @@ export class LiveSession extends Session {
       if ("text" in item) {
         turn.delta(item.text);
         segmentDelta(turn, item.text);
-      } else renderSteer(turn, item.steer.instruction, item.steer.tail);
+      } else {
+        // The struck-through tail is not part of the kept text: draw it, then cut it.
+        if (item.steer.tail) {
+          turn.delta(item.steer.tail);
+          segmentDelta(turn, item.steer.tail);
+        }
+        renderSteer(turn, item.steer.instruction, item.steer.tail);
+      }
     }
     run.answerLog = stored.answerLog ?? [];
     run.answerText = stored.answerText ?? "";
@@ -274,6 +295,7 @@ export class LiveSession extends Session {
     if (!this.store || !run?.gen || run.finished) return;
     const record = {
       gen: run.gen,
+      at: Date.now(),
       instruction: run.instruction ?? "",
       lastSeq: run.seq,
       applied: run.applied ?? [],

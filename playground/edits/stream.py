@@ -62,6 +62,9 @@ class EditStream:
         self._active = active
         self._fmt = fmt
         self._pending: list[str] = []  # pieces of the current, incomplete line
+        self._pending_len = 0  # kept up to date: a long line must not cost O(n) per delta
+        self._consumed = 0  # answer characters in complete lines so far
+        self._safe = 0  # see safe_chars
         self._hunks = 0
         self._state = _State.TEXT
         self._fence = ""  # the enclosing fence's opening marker
@@ -84,16 +87,23 @@ class EditStream:
 
     @property
     def between_edits(self) -> bool:
-        """No edit is half-received: an answer cut here discards nothing.
-
-        Used to find a safe point when the user steers mid-answer.
-        """
+        """No edit is half-received: an answer cut here discards nothing."""
         return self._state is _State.TEXT
 
     @property
     def pending_chars(self) -> int:
         """Length of the incomplete last line, not yet interpreted."""
-        return sum(map(len, self._pending))
+        return self._pending_len
+
+    @property
+    def safe_chars(self) -> int:
+        """How much of the answer (in str characters) ends at a point between edits.
+
+        The latest such point, checked after every complete line, so a delta that
+        finishes one edit and starts the next still leaves a safe point between
+        them. Used to cut the answer when the user steers mid-answer.
+        """
+        return self._safe
 
     def feed(self, delta: str) -> list[EditEvent]:
         """Take more answer text; return events for the edits it completed."""
@@ -102,9 +112,11 @@ class EditStream:
         parts = delta.split("\n")
         if len(parts) == 1:
             self._pending.append(delta)
+            self._pending_len += len(delta)
             return []
         first = "".join(self._pending) + parts[0]
         self._pending = [parts[-1]] if parts[-1] else []
+        self._pending_len = len(parts[-1])
         return self._lines([first, *parts[1:-1]])
 
     def finish(self) -> list[EditEvent]:
@@ -113,14 +125,18 @@ class EditStream:
             return []
         tail = "".join(self._pending)
         self._pending = []
-        events = self._lines([tail]) if tail else []
+        self._pending_len = 0
+        events = self._lines([tail], newline=False) if tail else []
         self._finished = True
         return events + self._close()
 
-    def _lines(self, lines: Iterable[str]) -> list[EditEvent]:
+    def _lines(self, lines: Iterable[str], newline: bool = True) -> list[EditEvent]:
         events: list[EditEvent] = []
         for line in lines:
             events += self._line(line.removesuffix("\r"))
+            self._consumed += len(line) + newline
+            if self._state is _State.TEXT:
+                self._safe = self._consumed
         self.events += events
         return events
 

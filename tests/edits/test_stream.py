@@ -185,3 +185,19 @@ def test_a_client_replaying_a_real_answer_ends_with_the_same_files() -> None:
         stream = EditStream(FILES, active="app.py")
         events = stream.feed(text) + stream.finish()
         assert replay(FILES, events) == stream.files
+
+
+def test_the_safe_point_lies_between_edits_even_within_one_delta() -> None:
+    files = {"a.py": "x = 1\ny = 2\n"}
+    done = "a.py\n<<<<<<< SEARCH\nx = 1\n=======\nx = 3\n>>>>>>> REPLACE\n"
+    stream = EditStream(files)
+    stream.feed(done + "a.py\n<<<<<<< SEARCH\ny = ")
+    assert stream.safe_chars == len(done) + len("a.py\n")
+    assert not stream.between_edits
+
+
+def test_a_long_line_is_counted_without_rescanning() -> None:
+    stream = EditStream({})
+    for _ in range(10_000):
+        stream.feed("a")
+    assert stream.pending_chars == 10_000 and stream.safe_chars == 0
