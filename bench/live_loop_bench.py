@@ -58,7 +58,7 @@ from tests.support.upstream import lorem_tokens  # noqa: E402
 mono = time.monotonic
 FILES = {"app.py": "def main():\n    return 1\n"}
 MARK_RE = re.compile(r"BENCHMARK-([a-z]+)-(\d+)")
-SECTIONS = ("rate", "ttft", "turn", "concurrent")
+SECTIONS = ("rate", "ttft", "turn", "steer", "concurrent")
 ASGI_APP = ["flint.asgi:application"]
 PY_SPY = ["py-spy", "record", "--rate", "250", "--nonblocking", "--format", "raw"]
 
@@ -564,6 +564,83 @@ class Bench:
             "added = client receipt of the first gen.delta - the upstream's write of the first"
             " content token\n(t_first_token). send->upstream = gen.start sent -> upstream"
             " received the request. Target: p50 <= 2 ms, p99 <= 10 ms."
+        )
+        self.emit()
+
+    # ------------------------------------------------------------------ steer
+
+    async def steer(self) -> None:
+        """Steer mid-answer: gen.steer sent -> first delta of the continuation.
+
+        The continuation's upstream has the same TTFT as the first request, so what
+        Flint adds is (client's first continuation delta - send) minus the upstream's
+        own request -> first token time for the continuation request.
+        """
+        n = 10 if self.args.quick else 40
+        pid = await self.new_playground()
+        ws = await self.connect(pid)
+        added, total, up_own = [], [], []
+        try:
+            for i in range(n):
+                await self.up_post("/_reset", {})
+                first = {"lorem": 5000, "rate": 1000.0, "ttft": 0.0}
+                cont = {"text": "continued " * 20, "rate": 0.0, "ttft": 0.02}
+                await self.up_post("/_script", [first, cont])
+                await ws.send_str(orjson.dumps(gen_start(mark("steer", i))).decode())
+                got = 0
+                while got < 3:  # a few frames into the answer
+                    msg = orjson.loads((await ws.receive(timeout=10)).data)
+                    got += msg["type"] == "gen.delta"
+                sent = time.monotonic()
+                await ws.send_str(
+                    orjson.dumps({"type": "gen.steer", "instruction": "stop"}).decode()
+                )
+                steered, t_first = False, None
+                while True:
+                    msg = orjson.loads((await ws.receive(timeout=10)).data)
+                    if msg["type"] == "gen.steered":
+                        steered = True
+                    elif steered and msg["type"] == "gen.delta" and t_first is None:
+                        t_first = time.monotonic()
+                    elif msg["type"] == "gen.done":
+                        break
+                while "allowance" not in (await ws.receive(timeout=10)).data:
+                    pass
+                streams = await self.up_get("/_streams")
+                s2 = streams[-1]
+                own = s2["t_first_token"] - s2["t_request"]
+                assert t_first is not None
+                total.append(1000 * (t_first - sent))
+                up_own.append(1000 * own)
+                added.append(1000 * (t_first - sent - own))
+        finally:
+            await ws.close()
+        self.results["steer"] = {"total_ms": total, "upstream_ttft_ms": up_own, "added_ms": added}
+        self.emit("## Steer: gen.steer sent -> first token of the continuation")
+        self.emit(
+            table(
+                [
+                    "steers",
+                    "total p50 ms",
+                    "upstream own ttft p50 ms",
+                    "added p50 ms",
+                    "added p95 ms",
+                ],
+                [
+                    [
+                        n,
+                        f"{statistics.median(total):.2f}",
+                        f"{statistics.median(up_own):.2f}",
+                        f"{statistics.median(added):.2f}",
+                        f"{pct(added, 95):.2f}",
+                    ]
+                ],
+            )
+        )
+        self.emit(
+            "added = total - the upstream's own request -> first token time for the"
+            " continuation\n(it includes closing the first stream and sending the new"
+            " request). Target: a few ms."
         )
         self.emit()
 

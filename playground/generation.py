@@ -261,6 +261,7 @@ class Generation:
         if self.new_edits is not None:
             self.edits = self.new_edits(files)  # an edit half-received is dropped here
         self.request = self.continuation(files, kept, instruction)
+        self.relay.restart_window()  # the continuation's first token is a first token too
         self.relay.push_event(
             "gen.steered",
             instruction=instruction,

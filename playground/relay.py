@@ -54,6 +54,10 @@ class FrameRelay:
         self._items.append({"type": event_type, **fields})
         self._wake.set()
 
+    def restart_window(self) -> None:
+        """Send the next text at once, as for a first token (after a steer)."""
+        self._last_flush = 0.0
+
     def close(self) -> None:
         self._closed = True
         self._wake.set()
@@ -94,13 +98,16 @@ class FrameRelay:
     async def flush(self) -> None:
         items, self._items = self._items, []
         self._tokens = 0
+        sent_text = False
         for item in items:
             if isinstance(item, _TextRun):
                 await self.emit("gen.delta", text="".join(item.parts), tokens=item.tokens)
+                sent_text = True
             else:
                 event_type = item.pop("type")
                 await self.emit(event_type, **item)
-        self._last_flush = time.monotonic()
+        if sent_text:  # the window paces text; events alone do not open a new one
+            self._last_flush = time.monotonic()
 
     async def emit_error(self, **fields: Any) -> None:
         """Send the canonical error message, tied to this generation."""
