@@ -74,3 +74,17 @@ def flint_env_for(var: Any, up: ScriptedUpstream, **extra: str) -> dict[str, str
     )
     migrate(env)
     return env
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_persistent_db_connections() -> None:
+    """Close connections after each use in tests.
+
+    Flint keeps connections open (CONN_MAX_AGE) for speed, but a connection left
+    open in a worker thread of database_sync_to_async would keep PostgreSQL from
+    dropping the test database at the end of the run.
+    """
+    from django.db import connections
+
+    for alias in connections:
+        connections.settings[alias]["CONN_MAX_AGE"] = 0
