@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,8 @@ from .prompting import build_messages
 from .queueing import queue_for
 from .ratelimit import Refusal, get_limiter
 from .relay import Send
+
+log = logging.getLogger(__name__)
 
 
 class RateLimitedError(Exception):
@@ -81,7 +84,11 @@ async def start_generation(
     rival = await hub.claim(playground, gen_id)
     if rival is not None:
         raise PlaygroundBusyError(rival)
-    await persistence.record_start(playground, gen_id, message.instruction)
+    # The record is written beside the first request, not before it: a SQLite
+    # commit costs milliseconds the user would otherwise wait for the first token.
+    recorded = asyncio.create_task(
+        persistence.record_start(playground, gen_id, message.instruction)
+    )
 
     async def control(action: str, payload: dict[str, Any]) -> None:
         if action == "stop":
@@ -92,6 +99,11 @@ async def start_generation(
     async def finished(gen: Generation, reason: str) -> None:
         await hub.release(playground, gen.id)
         stats = gen.stats.as_wire()
+        try:
+            await recorded
+        except Exception:
+            log.exception("could not record generation %s", gen.id)
+            return
         await persistence.record_finish(gen.id, "".join(gen.answer), reason, stats)
         await get_limiter().charge(requester.user, requester.ip, gen.stats.tokens)
 
