@@ -19,7 +19,8 @@ from django.conf import settings
 from . import persistence, protocol
 from .edits import EditApplied, EditEvent, EditStream
 from .edits.offsets import utf16_to_py
-from .generation import Generation, RetryPolicy, new_generation_id
+from .generation import Generation, new_generation_id
+from .genstats import RetryPolicy
 from .hub import MemoryHub, get_hub
 from .inference import get_backend
 from .inference.base import ChatRequest, Message
