@@ -14,10 +14,11 @@ from typing import Any
 import msgspec
 import orjson
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from . import protocol
+from .access import json_error, require_json
 from .ownership import request_owner_token
 from .persistence import playground_state
 from .prompting import ContextTooLargeError
@@ -27,36 +28,34 @@ from .turns import RateLimitedError, Requester, admit, prepare_generation
 _start_decoder = msgspec.json.Decoder(protocol.GenStart)
 
 
-def _error(status: int, code: str, message: str, **detail: Any) -> JsonResponse:
-    return JsonResponse(protocol.error(code, message, **detail), status=status)
-
-
-# No cookie grants anything here, and a JSON content type cannot be sent
-# cross-site without a CORS preflight, so CSRF tokens add nothing.
+# The owner cookie authorises this, but a JSON content type cannot be sent
+# cross-site without a CORS preflight (which Flint never grants), so a forged
+# cross-site request cannot reach it and CSRF tokens add nothing.
 @csrf_exempt
 async def generate(request: HttpRequest, playground_id: str) -> HttpResponse:
     if request.method != "POST":
-        return _error(405, "http.method", "Use POST with a gen.start JSON body.")
-    if request.content_type != "application/json":
-        return _error(415, "http.content_type", "Send the body as application/json.")
+        return json_error(405, "http.method", "Use POST with a gen.start JSON body.")
+    if (refused := require_json(request)) is not None:
+        return refused
     limit = settings.FLINT_MAX_MESSAGE_BYTES
     if len(request.body) > limit:
-        return _error(413, "protocol.too_large", f"Body is over {limit} bytes.", limit=limit)
+        return json_error(413, "protocol.too_large", f"Body is over {limit} bytes.", limit=limit)
     try:
         message = _start_decoder.decode(request.body)
     except msgspec.DecodeError as exc:  # ValidationError is a DecodeError
-        return _error(400, "protocol.invalid", f"Invalid gen.start: {exc}.")
-    state = await playground_state(playground_id, request_owner_token(request))
+        return json_error(400, "protocol.invalid", f"Invalid gen.start: {exc}.")
+    token = request_owner_token(request)
+    state = await playground_state(playground_id, token)
     if state is None:
-        return _error(404, "playground.not_found", "No playground has that id.")
+        return json_error(404, "playground.not_found", "No playground has that id.")
     if not state["owner"]:
-        return _error(403, "auth.forbidden", "Only the playground's owner can ask the model.")
-    requester = Requester.of(request.COOKIES.get("flint_owner"), request.META.get("REMOTE_ADDR"))
+        return json_error(403, "auth.forbidden", "Only the playground's owner can ask the model.")
+    requester = Requester.of(token, request.META.get("REMOTE_ADDR"))
     try:
         await admit(requester)
     except RateLimitedError as exc:
         wait = exc.refusal.retry_after
-        response = _error(
+        response = json_error(
             429,
             "rate.limited",
             exc.refusal.message(),
@@ -71,7 +70,7 @@ async def generate(request: HttpRequest, playground_id: str) -> HttpResponse:
     try:
         generation = prepare_generation(message, queue.put)
     except ContextTooLargeError as exc:
-        return _error(400, "gen.too_large", str(exc))
+        return json_error(400, "gen.too_large", str(exc))
 
     async def charge(gen: Any, reason: str) -> None:
         await get_limiter().charge(requester.user, requester.ip, gen.stats.tokens)

@@ -34,18 +34,17 @@ class PlaygroundConsumer(AsyncWebsocketConsumer):
     # per frame. A layer would add a Redis receive loop to every socket.
     channel_layer_alias = None  # type: ignore[assignment]
     follower: asyncio.Task[None] | None = None
-    following: str | None = None
 
     async def connect(self) -> None:
         self.playground_id = self.scope["url_route"]["kwargs"]["playground_id"]
         self.token = persistence.owner_token(self.scope)
+        client = self.scope.get("client") or (None, None)
+        self.requester = Requester.of(self.token, client[0])
         state = await persistence.playground_state(self.playground_id, self.token)
         if state is None:
             await self.close(code=CLOSE_NOT_FOUND)
             return
         self.bucket = TokenBucket(settings.FLINT_RATE_MESSAGES, settings.FLINT_RATE_WINDOW)
-        client = self.scope.get("client") or (None, None)
-        self.requester = Requester.of(self.scope.get("cookies", {}).get("flint_owner"), client[0])
         await self.accept()
         backend = get_backend()
         await self.send_json(
@@ -182,7 +181,6 @@ class PlaygroundConsumer(AsyncWebsocketConsumer):
 
     async def _follow(self, gen: str, after: int) -> None:
         await self._unfollow()
-        self.following = gen
         self.follower = asyncio.create_task(self._forward(gen, after))
 
     async def _forward(self, gen: str, after: int) -> None:

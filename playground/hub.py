@@ -27,7 +27,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 from django.conf import settings
 
 Control = Callable[[str, dict[str, Any]], Awaitable[None]]
@@ -168,7 +167,3 @@ async def aclose_hub() -> None:
     if hub is not None:
         with contextlib.suppress(Exception):
             await hub.aclose()
-
-
-def dumps(event: dict[str, Any]) -> bytes:
-    return orjson.dumps(event)

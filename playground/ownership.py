@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Mapping
 
 from django.http import HttpRequest, HttpResponse
 
@@ -34,10 +35,15 @@ def owner_hash_matches(stored_hash: str, token: str | None) -> bool:
     return hmac.compare_digest(stored_hash, hash_owner_token(token))
 
 
+def owner_token_from(cookies: Mapping[str, object]) -> str | None:
+    """The owner token in these cookies, if it looks like one of ours."""
+    token = cookies.get(OWNER_COOKIE)
+    return token if isinstance(token, str) and _TOKEN_SHAPE.fullmatch(token) else None
+
+
 def request_owner_token(request: HttpRequest) -> str | None:
-    """The owner token the request carries, if it looks like one of ours."""
-    token = request.COOKIES.get(OWNER_COOKIE)
-    return token if token and _TOKEN_SHAPE.fullmatch(token) else None
+    """The owner token the request carries (HTTP; the socket reads its scope's cookies)."""
+    return owner_token_from(request.COOKIES)
 
 
 def ensure_owner_token(request: HttpRequest) -> tuple[str, bool]:

@@ -13,14 +13,13 @@ from channels.db import database_sync_to_async
 
 from . import protocol, services
 from .models import Playground
-from .ownership import OWNER_COOKIE, owner_hash_matches
+from .ownership import owner_hash_matches, owner_token_from
 
 _STATUS = {"stop": "done", "length": "done", "stopped": "stopped", "abandoned": "stopped"}
 
 
 def owner_token(scope: dict[str, Any]) -> str | None:
-    token = scope.get("cookies", {}).get(OWNER_COOKIE)
-    return token if isinstance(token, str) else None
+    return owner_token_from(scope.get("cookies", {}))
 
 
 @database_sync_to_async

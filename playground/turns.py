@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import time
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from .genstats import RetryPolicy
 from .hub import MemoryHub, get_hub
 from .inference import get_backend
 from .inference.base import ChatRequest, Message
+from .ownership import hash_owner_token
 from .prompting import build_messages
 from .queueing import queue_for
 from .ratelimit import Refusal, get_limiter
@@ -47,8 +47,8 @@ class Requester:
 
     @classmethod
     def of(cls, owner_cookie: str | None, ip: str | None) -> Requester:
-        user = hashlib.sha256(owner_cookie.encode()).hexdigest()[:32] if owner_cookie else None
-        return cls(user, ip)
+        # The limiter keys a browser by the same hash the database keeps.
+        return cls(hash_owner_token(owner_cookie) if owner_cookie else None, ip)
 
 
 async def admit(requester: Requester) -> None:

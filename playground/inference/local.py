@@ -20,19 +20,18 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from playground.localmodel.paths import chosen_model, model_path, var_dir
-from playground.localmodel.queue import GenerationQueue
 from playground.localmodel.registry import UnknownModelError, get_spec
 from playground.localmodel.server import LocalModelServer, ServerConfig, shared_server
 from playground.localmodel.verify import ModelVerificationError, ensure_verified
+from playground.queueing import UpstreamQueue
 
-from .base import BackendInfo, ChatRequest, Delta, InferenceError
+from .base import BackendInfo, ChatRequest, Delta, InferenceError, OnWait
 from .openai_compatible import OpenAICompatibleBackend
 
-OnWait = Callable[[str, int | None], None]
 CRASH_LOOP = 3  # consecutive failed starts after which we stop waiting and report
 
 
@@ -61,7 +60,9 @@ class LocalModelBackend:
         self._max_tokens = max_tokens
         self._timeout = timeout
         self.load_timeout = load_timeout
-        self.queue = GenerationQueue()
+        # The same fair line as every backend's (playground/queueing.py), with room
+        # for one: it guards the model also when the backend is used on its own.
+        self.queue = UpstreamQueue(cap=1, size=1_000)
         # One generation at a time on the local model; the rest wait in line.
         self.max_concurrent = 1
         # Room for the prompt: the model's window less the answer's.
@@ -73,7 +74,7 @@ class LocalModelBackend:
     # -- what the UI can show ----------------------------------------------------------
     def queue_position(self) -> int:
         """How many generations a new request would wait behind (0 = runs at once)."""
-        return len(self.queue)
+        return self.queue.active + self.queue.waiting
 
     def status(self) -> str:
         if not model_path(self.info.model).exists():
@@ -84,7 +85,8 @@ class LocalModelBackend:
     async def stream(
         self, request: ChatRequest, *, on_wait: OnWait | None = None
     ) -> AsyncIterator[Delta]:
-        async with self.queue.turn(on_wait):
+        queued = (lambda position: on_wait("queued", position)) if on_wait else _ignore
+        async with self.queue.slot(queued):
             server = await self._ensure_server()
             if not _alive(server):
                 if on_wait is not None:
@@ -176,6 +178,10 @@ class LocalModelBackend:
             )
             self._upstream_url = url
         return self._upstream
+
+
+def _ignore(position: int) -> None:
+    return None
 
 
 def _alive(server: LocalModelServer) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 from pathlib import Path
@@ -14,7 +13,6 @@ from django.core.management.base import CommandError
 from playground.inference.base import ChatRequest, InferenceError, Message
 from playground.inference.local import LocalModelBackend
 from playground.localmodel.paths import choose_model, chosen_model
-from playground.localmodel.queue import GenerationQueue
 from playground.localmodel.registry import DEFAULT_MODEL, MODELS, UnknownModelError, get_spec
 
 
@@ -80,35 +78,3 @@ async def test_missing_model_tells_the_user_what_to_run(var: Path) -> None:
     assert not err.value.retryable
     assert "python manage.py models fetch qwen2.5-coder-0.5b" in err.value.message
     assert backend.queue_position() == 0  # the failed turn left the line
-
-
-async def test_queue_is_fifo_reports_positions_and_survives_cancel() -> None:
-    queue = GenerationQueue()
-    order: list[str] = []
-    seen: list[tuple[str, int | None]] = []
-    release = asyncio.Event()
-
-    async def job(name: str, hold: bool) -> None:
-        async with queue.turn(lambda kind, pos: seen.append((f"{name}:{kind}", pos))):
-            order.append(name)
-            if hold:
-                await release.wait()
-
-    first = asyncio.create_task(job("a", hold=True))
-    await asyncio.sleep(0)
-    second = asyncio.create_task(job("b", hold=False))
-    third = asyncio.create_task(job("c", hold=False))
-    await asyncio.sleep(0.01)
-    assert len(queue) == 3
-    second.cancel()  # a closed tab leaves the line without blocking the others
-    await asyncio.sleep(0.01)
-    assert len(queue) == 2
-    release.set()
-    await asyncio.gather(first, third)
-    with pytest.raises(asyncio.CancelledError):
-        await second
-    assert order == ["a", "c"]
-    assert ("b:queued", 1) in seen
-    assert ("c:queued", 2) in seen
-    assert ("c:queued", 1) in seen  # moved up when b left
-    assert len(queue) == 0
