@@ -89,7 +89,6 @@ class Generation:
         self.stats = Stats()
         self.answer: list[str] = []
         self.answer_chars = 0  # len("".join(self.answer)), kept as deltas arrive
-        self.safe_len = 0  # answer chars up to the last point between edits
         self._edits_base = 0  # where the current edit stream's text begins in the answer
         self.stop_reason: str | None = None
         self.task: asyncio.Task[None] | None = None
@@ -206,11 +205,13 @@ class Generation:
     def _continue(self, instruction: str) -> None:
         assert self.continuation is not None
         answer = "".join(self.answer)
-        kept = answer[: self.safe_len]
+        # Cut at the last point between edits (asked once, here, not per token).
+        cut = len(answer) if self.edits is None else self._edits_base + self.edits.safe_chars
+        kept = answer[:cut]
         files = self.edits.files if self.edits is not None else {}
         self.answer = [kept]
         self.answer_chars = len(kept)
-        self._edits_base = self.safe_len = len(kept)  # the new edit stream starts here
+        self._edits_base = cut  # the new edit stream starts here
         if self.new_edits is not None:
             self.edits = self.new_edits(files)  # an edit half-received is dropped here
         self.request = self.continuation(files, kept, instruction)
@@ -219,7 +220,7 @@ class Generation:
             "gen.steered",
             instruction=instruction,
             kept=_utf16_len(kept),
-            discarded=_utf16_len(answer[self.safe_len :]),
+            discarded=_utf16_len(answer[cut:]),
         )
 
     async def _stream_with_retries(self) -> str | None:
@@ -278,8 +279,6 @@ class Generation:
             if wire is not None:
                 event_type = wire.pop("type")
                 self.relay.push_event(event_type, **wire)
-        if text is not None:
-            self.safe_len = self._edits_base + self.edits.safe_chars
 
 
 class _QueueFull(Exception):

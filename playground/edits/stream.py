@@ -37,6 +37,9 @@ from playground.edits.workspace import Workspace
 
 Format = Literal["auto", "patch", "search_replace", "code_blocks"]
 FORMATS: tuple[Format, ...] = ("auto", "patch", "search_replace", "code_blocks")
+# First characters of a line that may open an edit: ``` / ~~~ fences,
+# <<<<<<< SEARCH, *** Begin Patch.
+_EDIT_OPENERS = frozenset("`~<*")
 _FENCE = re.compile(r"\s*(`{3,}|~{3,})\s*([^`]*?)\s*")
 
 
@@ -101,8 +104,14 @@ class EditStream:
 
         The latest such point, checked after every complete line, so a delta that
         finishes one edit and starts the next still leaves a safe point between
-        them. Used to cut the answer when the user steers mid-answer.
+        them. A half-written line of prose counts too, unless it could be the start
+        of an edit (a fence, a SEARCH marker, a patch header). Used to cut the
+        answer when the user steers mid-answer; O(pending line), so ask rarely.
         """
+        if self._state is _State.TEXT and self._safe == self._consumed and self._pending:
+            head = "".join(self._pending).lstrip()
+            if head and head[0] not in _EDIT_OPENERS:
+                return self._consumed + self._pending_len
         return self._safe
 
     def feed(self, delta: str) -> list[EditEvent]:

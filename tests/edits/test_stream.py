@@ -200,4 +200,13 @@ def test_a_long_line_is_counted_without_rescanning() -> None:
     stream = EditStream({})
     for _ in range(10_000):
         stream.feed("a")
-    assert stream.pending_chars == 10_000 and stream.safe_chars == 0
+    assert stream.pending_chars == 10_000
+    assert stream.safe_chars == 10_000, "a half-written line of prose is safe to keep"
+
+
+def test_half_a_line_of_prose_is_safe_but_half_an_edit_marker_is_not() -> None:
+    stream = EditStream({"a.py": "x = 1\n"})
+    stream.feed("Here is the plan.\nI will chan")
+    assert stream.safe_chars == len("Here is the plan.\nI will chan")
+    stream.feed("ge it.\n<<<<<<< SEA")
+    assert stream.safe_chars == len("Here is the plan.\nI will change it.\n")
