@@ -46,6 +46,7 @@ async def connect(
     assert connected
     ready = await comm.receive_json_from()
     assert ready["type"] == "session.ready"
+    comm.ready = ready  # type: ignore[attr-defined]
     return comm
 
 

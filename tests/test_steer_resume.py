@@ -129,27 +129,18 @@ async def test_reconnecting_at_random_points_loses_and_repeats_nothing(
 async def test_a_reloaded_page_learns_the_running_generation_and_replays_it(
     use_upstream: ScriptedUpstream,
 ) -> None:
-    use_upstream.script(Reply(text="abc " * 200, rate=2000))
+    # Slow enough (2 s) that the generation is still running when the page is back.
+    use_upstream.script(Reply(text="abc " * 400, rate=200))
     comm = await connect()
     await comm.send_json_to(start())
     first = await comm.receive_json_from()
     pid = comm.scope["path"].split("/")[3]
     await comm.disconnect()
-    comm = await connect(pid)  # connect() consumed session.ready; ask again via a new socket
-    await comm.disconnect()
-    from channels.testing import WebsocketCommunicator
-
-    from flint.asgi import application
-
-    again = WebsocketCommunicator(
-        application, f"/ws/p/{pid}/", headers=[(b"origin", b"http://127.0.0.1")]
-    )
-    await again.connect()
-    ready = await again.receive_json_from()
-    assert ready["running"] == first["gen"]
-    await again.send_json_to({"type": "gen.resume", "v": 1, "gen": ready["running"], "after": 0})
+    again = await connect(pid)
+    assert again.ready["running"] == first["gen"]
+    await again.send_json_to({"type": "gen.resume", "v": 1, "gen": first["gen"], "after": 0})
     events = await until_done(again)
-    assert events[0]["seq"] == 1 and text_of(events) == "abc " * 200
+    assert events[0]["seq"] == 1 and text_of(events) == "abc " * 400
     await again.disconnect()
 
 
@@ -168,7 +159,7 @@ async def test_queue_positions_with_cap_two_and_three_waiting(
 ) -> None:
     with override_settings(FLINT_MAX_CONCURRENT=2, FLINT_QUEUE_SIZE=3):
         for _ in range(6):
-            use_upstream.script(Reply(lorem=40, rate=200))
+            use_upstream.script(Reply(lorem=150, rate=200))  # 0.75 s: the line forms first
         socks = [await connect() for _ in range(6)]
         for sock in socks:
             await sock.send_json_to(start())
