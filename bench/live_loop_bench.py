@@ -2,7 +2,7 @@
 
 Three processes on loopback, so none shares a GIL with another:
 
-* the scripted OpenAI-compatible upstream (``python -m tests.support.upstream``), which
+* the scripted OpenAI-compatible upstream (``python -m playground.testing.upstream``), which
   records the ``time.monotonic()`` of every transport write (one clock for all processes
   on Linux);
 * Flint under Daphne (``daphne flint.asgi:application``), pointed at that upstream;
@@ -52,8 +52,8 @@ import aiohttp  # noqa: E402
 import orjson  # noqa: E402
 import psutil  # noqa: E402
 
-from tests.support.servers import flint_env, free_port, migrate  # noqa: E402
-from tests.support.upstream import lorem_tokens  # noqa: E402
+from playground.testing.servers import flint_env, free_port, migrate  # noqa: E402
+from playground.testing.upstream import lorem_tokens  # noqa: E402
 
 mono = time.monotonic
 FILES = {"app.py": "def main():\n    return 1\n"}
@@ -176,7 +176,7 @@ class Procs:
 
     def start_upstream(self) -> tuple[int, str]:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.support.upstream", "--port", "0"],
+            [sys.executable, "-m", "playground.testing.upstream", "--port", "0"],
             cwd=REPO,
             stdout=subprocess.PIPE,
             stderr=self._log("upstream"),

@@ -27,10 +27,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from playground.inference.base import ChatRequest, Message
-from playground.inference.local import LocalModelBackend
-from playground.localmodel.paths import model_path
-from playground.localmodel.registry import MODELS
-from playground.localmodel.server import stop_shared
+from playground.inference.local.backend import LocalModelBackend
+from playground.inference.local.paths import model_path
+from playground.inference.local.registry import MODELS
+from playground.inference.local.server import stop_shared
 
 SYSTEM = "You are a coding assistant. Answer with the whole updated file in one code block."
 # A realistic Flint prompt: a source file of ~1000 tokens, then the instruction.

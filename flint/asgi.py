@@ -19,7 +19,7 @@ from channels.security.websocket import (  # noqa: E402
 from channels.sessions import CookieMiddleware  # noqa: E402
 from django.conf import settings  # noqa: E402
 
-from playground.routing import websocket_urlpatterns  # noqa: E402
+from playground.socket.routing import websocket_urlpatterns  # noqa: E402
 
 _ws = CookieMiddleware(URLRouter(websocket_urlpatterns))
 _ws = (

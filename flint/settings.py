@@ -12,7 +12,7 @@ from pathlib import Path
 import dj_database_url
 from dotenv import load_dotenv
 
-from .env import env_bool, env_float, env_int, env_list, env_str
+from flint.env import env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # A .env file beside manage.py fills in variables the environment does not set.
@@ -69,13 +69,9 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 _redis_url = env_str("REDIS_URL")
-CHANNEL_LAYERS = {
-    "default": (
-        {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [_redis_url]}}
-        if _redis_url
-        else {"BACKEND": "channels.layers.InMemoryChannelLayer"}
-    )
-}
+# No Channels layer: a generation's frames fan out through the hub (FLINT_HUB
+# below), which batches per frame; a layer would add a Redis receive loop to
+# every socket and a Redis message per frame per socket.
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -106,7 +102,7 @@ else:
     # the 0.5B decodes 2-3x faster than the 1.5B there, and llama.cpp with 2
     # threads collapses as soon as Daphne takes a core, so 1 thread.
     FLINT_BACKEND = {
-        "BACKEND": "playground.inference.local.LocalModelBackend",
+        "BACKEND": "playground.inference.local.backend.LocalModelBackend",
         # None: the `manage.py models use` choice, else the registry default.
         "MODEL": env_str("FLINT_LOCAL_MODEL") or None,
         "THREADS": env_int("FLINT_LOCAL_THREADS", 1),
@@ -155,6 +151,13 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 51  # one over the 50-file limit, so we can name 
 # --- generations: fairness and survival -----------------------------------------
 FLINT_REDIS_URL = _redis_url  # event logs and claims shared across processes
 FLINT_EVENT_LOG_TTL = env_float("FLINT_EVENT_LOG_TTL", 600.0)  # s a finished log is kept
+# Where a generation's events live (playground/hub/): this process's memory, or
+# Redis Streams shared by every process when REDIS_URL is set.
+FLINT_HUB: dict[str, object] = (
+    {"BACKEND": "playground.hub.redis.RedisHub", "URL": _redis_url, "TTL": FLINT_EVENT_LOG_TTL}
+    if _redis_url
+    else {"BACKEND": "playground.hub.memory.MemoryHub", "TTL": FLINT_EVENT_LOG_TTL}
+)
 FLINT_ORPHAN_GRACE = env_float("FLINT_ORPHAN_GRACE", 30.0)  # s unwatched before stopping
 FLINT_MAX_CONCURRENT = env_int("FLINT_MAX_CONCURRENT", 16)  # upstream streams per backend
 FLINT_QUEUE_SIZE = env_int("FLINT_QUEUE_SIZE", 32)  # waiting generations per backend
@@ -181,6 +184,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 # Python pages are cross-origin isolated (COOP+COEP, for Pyodide's interrupt buffer):
 # their worker script must be served with COEP too.
-from playground.static_headers import static_headers  # noqa: E402  (no Django imports)
+from playground.preview.headers import static_headers  # noqa: E402  (no Django imports)
 
 WHITENOISE_ADD_HEADERS_FUNCTION = static_headers

@@ -1,6 +1,10 @@
 from django.urls import path
 
-from playground import api, api_history, views, views_share, views_transfer
+from playground.web import api
+from playground.web import history as api_history
+from playground.web import pages as views
+from playground.web import share as views_share
+from playground.web import transfer as views_transfer
 
 urlpatterns = [
     path("", views.new_playground, name="new"),
@@ -29,6 +33,6 @@ urlpatterns = [
 ]
 
 # Live preview frame (the sandboxed document user code runs in).
-from playground.preview_frame import preview_frame  # noqa: E402
+from playground.preview.frame import preview_frame  # noqa: E402
 
 urlpatterns += [path("preview/frame", preview_frame, name="preview-frame")]

@@ -11,8 +11,8 @@ class PlaygroundConfig(AppConfig):
         from django.conf import settings
         from django.utils.module_loading import import_string
 
-        from . import edits, ratelimit, turns  # noqa: F401
+        from playground import edits  # noqa: F401
+        from playground.generations import quotas, service  # noqa: F401
 
         import_string(settings.FLINT_BACKEND["BACKEND"])
-        if settings.FLINT_REDIS_URL:
-            from . import hub_redis  # noqa: F401
+        import_string(settings.FLINT_HUB["BACKEND"])

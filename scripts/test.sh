@@ -31,6 +31,5 @@ if [ $# -eq 0 ]; then
   echo "==> pytest (PostgreSQL)"
   DATABASE_URL="${FLINT_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}" \
     $PY -m pytest -q -p no:cacheprovider \
-    tests/test_services.py tests/test_share.py tests/test_zipio.py tests/test_history_api.py \
-    tests/test_consumers.py tests/test_api.py tests/test_steer_resume.py
+    tests/persistence tests/web tests/socket tests/generations/test_steer_resume.py
 fi

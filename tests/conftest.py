@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.test import override_settings
 
-from tests.support.upstream import ScriptedUpstream
+from playground.testing.upstream import ScriptedUpstream
 
 TEST_KEY = "sk-test-secret-0123456789"
 
@@ -48,22 +48,18 @@ def use_upstream(upstream: ScriptedUpstream) -> Iterator[ScriptedUpstream]:
 
 @pytest.fixture(autouse=True)
 async def _close_backends() -> Any:
-    """Close pooled upstream connections before the test's event loop ends."""
-    from playground.hub import aclose_hub
-    from playground.inference import aclose_backends
-    from playground.ratelimit import aclose_limiter
+    """Close pooled connections (upstream, Redis) before the test's event loop ends."""
+    from playground.registry import aclose_all
 
     yield
-    await aclose_backends()
-    await aclose_hub()
-    await aclose_limiter()
+    await aclose_all()
 
 
 def flint_env_for(var: Any, up: ScriptedUpstream, **extra: str) -> dict[str, str]:
     """Environment of a Flint server process pointed at the scripted upstream, migrated."""
     from pathlib import Path
 
-    from tests.support.servers import flint_env, migrate
+    from playground.testing.servers import flint_env, migrate
 
     env = flint_env(
         Path(var),

@@ -22,7 +22,7 @@ import httpx2  # the HTTP client under openai 3.x; raw stream reads raise its er
 import openai
 import orjson
 
-from .base import BackendInfo, ChatRequest, Delta, InferenceError, OnWait, Usage
+from playground.inference.base import BackendInfo, ChatRequest, Delta, InferenceError, OnWait, Usage
 
 _DONE = b"[DONE]"
 

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from django import template
 from django.http import HttpRequest
 
-from playground.csp import preview_origin, request_origin
+from playground.preview.csp import preview_origin, request_origin
 
 register = template.Library()
 

@@ -11,9 +11,9 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
+from playground.testing.servers import daphne_server
+from playground.testing.upstream import ScriptedUpstream
 from tests.conftest import flint_env_for
-from tests.support.servers import daphne_server
-from tests.support.upstream import ScriptedUpstream
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 
+from playground.testing.upstream import Reply, ScriptedUpstream
 from tests.browser.helpers import (
     all_by_testid,
     by_testid,
@@ -13,7 +14,6 @@ from tests.browser.helpers import (
     send_instruction,
     wait_for,
 )
-from tests.support.upstream import Reply, ScriptedUpstream
 
 ANSWER = """Two changes, then a broken one.
 style.css

@@ -6,6 +6,7 @@ import time
 
 from selenium.webdriver.remote.webdriver import WebDriver
 
+from playground.testing.upstream import Reply, ScriptedUpstream
 from tests.browser.helpers import (
     browser_errors,
     by_testid,
@@ -13,7 +14,6 @@ from tests.browser.helpers import (
     send_instruction,
     wait_for,
 )
-from tests.support.upstream import Reply, ScriptedUpstream
 
 
 def test_an_instruction_streams_its_answer_into_the_transcript(

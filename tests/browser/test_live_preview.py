@@ -8,6 +8,7 @@ import time
 from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.by import By
 
+from playground.testing.upstream import Fail, Reply, ScriptedUpstream, tokenize
 from tests.browser.preview_support import (
     badge_visible,
     console_entries,
@@ -20,7 +21,6 @@ from tests.browser.preview_support import (
     transcript_text,
     wait_for,
 )
-from tests.support.upstream import Fail, Reply, ScriptedUpstream, tokenize
 
 PAGE = """<!doctype html>
 <html lang="en">

@@ -10,6 +10,7 @@ import time
 from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.by import By
 
+from playground.testing.upstream import Reply, ScriptedUpstream
 from tests.browser.preview_support import (
     console_entries,
     open_playground,
@@ -18,7 +19,6 @@ from tests.browser.preview_support import (
     transcript_text,
     wait_for,
 )
-from tests.support.upstream import Reply, ScriptedUpstream
 
 ATTACKS = """
 const APP = %(app)s, WS = %(ws)s;

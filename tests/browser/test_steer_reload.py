@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from selenium.webdriver.remote.webdriver import WebDriver
 
+from playground.testing.upstream import Reply, ScriptedUpstream
 from tests.browser.helpers import (
     all_by_testid,
     answer_text,
@@ -15,7 +16,6 @@ from tests.browser.helpers import (
     wait_for,
     wait_saved,
 )
-from tests.support.upstream import Reply, ScriptedUpstream
 
 NUMBERED = " ".join(f"w{i:03d}" for i in range(160))  # one token per word
 

@@ -8,8 +8,8 @@ import pytest
 
 from playground.inference.base import ChatRequest, InferenceError, Message
 from playground.inference.openai_compatible import OpenAICompatibleBackend
+from playground.testing.upstream import Fail, Reply, ScriptedUpstream
 from tests.conftest import TEST_KEY
-from tests.support.upstream import Fail, Reply, ScriptedUpstream
 
 REQUEST = ChatRequest(messages=(Message("user", "hello"),))
 

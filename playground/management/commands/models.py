@@ -8,10 +8,14 @@ from typing import Any, TextIO, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from playground.localmodel.fetch import FetchError, fetch
-from playground.localmodel.paths import choose_model, chosen_model, model_path
-from playground.localmodel.registry import MODELS, UnknownModelError, get_spec
-from playground.localmodel.verify import ModelVerificationError, is_marked_verified, verify_file
+from playground.inference.local.fetch import FetchError, fetch
+from playground.inference.local.paths import choose_model, chosen_model, model_path
+from playground.inference.local.registry import MODELS, UnknownModelError, get_spec
+from playground.inference.local.verify import (
+    ModelVerificationError,
+    is_marked_verified,
+    verify_file,
+)
 
 
 class Command(BaseCommand):

@@ -1,0 +1,303 @@
+"""Run one generation: wait for a slot, stream, relay frames, steer, report.
+
+A generation is a task of its own; the socket that started it never awaits it
+inside ``receive`` (Channels handles one message at a time, so that would block
+Stop). It publishes its events to the hub (hub.py), from which any number of
+sockets follow it, so it outlives a dropped connection for a grace period.
+
+Cancelling the streaming task closes the upstream HTTP stream: the async
+generator is closed, which closes the SDK's response and its connection, so
+the provider stops generating (and billing) at once.
+
+Steering cancels only the current upstream stream, keeps the answer up to the
+last point between edits (an edit half-received is discarded; applied edits
+stay applied), and streams a continuation in the same generation: same id,
+sequence numbers carry on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from playground.generations.relay import FrameRelay, Send
+from playground.generations.stats import RetryPolicy, Stats
+from playground.inference.base import Backend, ChatRequest, Delta, InferenceError
+from playground.inference.queue import QueueFullError, UpstreamQueue
+
+log = logging.getLogger(__name__)
+
+
+class EditSink(Protocol):
+    """The streaming edit engine, as the generation uses it."""
+
+    @property
+    def files(self) -> dict[str, str]: ...
+
+    @property
+    def safe_chars(self) -> int: ...
+
+    def feed(self, text: str) -> list[Any]: ...
+
+    def finish(self) -> list[Any]: ...
+
+
+# (files after applied edits, answer kept so far, the user's correction) -> request
+Continuation = Callable[[dict[str, str], str, str], ChatRequest]
+
+
+def new_generation_id() -> str:
+    return "g_" + secrets.token_urlsafe(9)
+
+
+class _Steer(Exception):
+    pass
+
+
+class Generation:
+    def __init__(
+        self,
+        *,
+        backend: Backend,
+        request: ChatRequest,
+        send: Send,
+        retry: RetryPolicy,
+        frame_interval: float,
+        frame_max_tokens: int,
+        edits: EditSink | None = None,
+        on_edit: Callable[[Any], dict[str, Any] | None] | None = None,
+        new_edits: Callable[[dict[str, str]], EditSink] | None = None,
+        continuation: Continuation | None = None,
+        queue: UpstreamQueue | None = None,
+        gen_id: str | None = None,
+    ) -> None:
+        self.id = gen_id or new_generation_id()
+        self.backend = backend
+        self.request = request
+        self.retry = retry
+        self.relay = FrameRelay(send, self.id, interval=frame_interval, max_tokens=frame_max_tokens)
+        self.edits = edits
+        self.on_edit = on_edit
+        self.new_edits = new_edits
+        self.continuation = continuation
+        self.queue = queue
+        self.stats = Stats()
+        self.answer: list[str] = []
+        self.answer_chars = 0  # len("".join(self.answer)), kept as deltas arrive
+        self._edits_base = 0  # where the current edit stream's text begins in the answer
+        self.stop_reason: str | None = None
+        self.task: asyncio.Task[None] | None = None
+        self._segment: asyncio.Task[str | None] | None = None
+        self._steer: str | None = None
+        self.on_finish: Callable[[Generation, str], Awaitable[None]] | None = None
+        self.watchdog: asyncio.Task[None] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.task is not None and not self.task.done()
+
+    def start(self) -> asyncio.Task[None]:
+        self.task = asyncio.create_task(self.run(), name=f"generation {self.id}")
+        return self.task
+
+    async def stop(self, reason: str = "stopped") -> None:
+        """Cancel the generation and wait until it has published gen.done."""
+        if not self.running:
+            return
+        self.stop_reason = reason
+        assert self.task is not None
+        self.task.cancel()
+        await asyncio.gather(self.task, return_exceptions=True)
+
+    def steer(self, instruction: str) -> bool:
+        """Cut the answer at a safe point and continue with ``instruction``."""
+        if not self.running or self.continuation is None:
+            return False
+        self._steer = instruction
+        self.stats.steered_at = time.monotonic()
+        if self._segment is not None and not self._segment.done():
+            self._segment.cancel()
+        return True
+
+    async def run(self) -> None:
+        relay_task = asyncio.create_task(self.relay.run())
+        await self.relay.emit(
+            "gen.started", model=self.backend.info.model, backend=self.backend.info.name
+        )
+        outcome: dict[str, Any] = {}
+        error: dict[str, Any] = {}
+        try:
+            outcome = {"reason": await self._run_in_slot()}
+        except asyncio.CancelledError:
+            outcome = {"reason": self.stop_reason or "abandoned"}
+        except InferenceError as exc:
+            error, outcome = _error_fields(exc), {"reason": "error"}
+        except _QueueFull as exc:
+            error, outcome = exc.fields, {"reason": "error"}
+        except Exception:
+            log.exception("generation %s failed", self.id)
+            error = {
+                "code": "server.error",
+                "retryable": True,
+                "message": "Flint hit an internal error; the log has the details.",
+            }
+            outcome = {"reason": "error"}
+        await self._finish(relay_task, outcome, error)
+
+    async def _finish(
+        self, relay_task: asyncio.Task[None], outcome: dict[str, Any], error: dict[str, Any]
+    ) -> None:
+        # Runs even after cancellation, so the log always ends with gen.done
+        # (watchers of a stopped or abandoned generation need to hear it).
+        self.relay.close()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.shield(relay_task)
+        if error:
+            await self.relay.emit_error(**error)
+        await self.relay.emit(
+            "gen.done", **outcome, partial=outcome["reason"] != "stop", stats=self.stats.as_wire()
+        )
+        if self.on_finish is not None:
+            await self.on_finish(self, outcome["reason"])
+
+    async def _run_in_slot(self) -> str:
+        if self.queue is None:
+            return await self._segments()
+        queued = time.monotonic()
+        try:
+            async with self.queue.slot(self._queued):
+                self.stats.queued_for = time.monotonic() - queued
+                return await self._segments()
+        except QueueFullError as exc:
+            raise _QueueFull(exc.retry_after) from None
+
+    def _queued(self, position: int) -> None:
+        self.relay.push_event("gen.queued", position=position)
+
+    def _on_wait(self, kind: str, position: int | None) -> None:
+        # The backend's own waits: a local model loading (or, rarely, its queue).
+        if kind == "loading":
+            self.relay.push_event("gen.loading")
+        elif position is not None:
+            self._queued(position)
+
+    async def _segments(self) -> str:
+        """Stream, and stream a continuation after each steer."""
+        while True:
+            self._segment = asyncio.create_task(self._stream_with_retries())
+            try:
+                finish = await self._segment
+            except asyncio.CancelledError:
+                current = asyncio.current_task()
+                if self._steer is None or (current is not None and current.cancelling()):
+                    raise
+                self._continue(self._steer)
+                self._steer = None
+                continue
+            self._feed_edits(None)
+            return finish or "stop"
+
+    def _continue(self, instruction: str) -> None:
+        assert self.continuation is not None
+        answer = "".join(self.answer)
+        # Cut at the last point between edits (asked once, here, not per token).
+        cut = len(answer) if self.edits is None else self._edits_base + self.edits.safe_chars
+        kept = answer[:cut]
+        files = self.edits.files if self.edits is not None else {}
+        self.answer = [kept]
+        self.answer_chars = len(kept)
+        self._edits_base = cut  # the new edit stream starts here
+        if self.new_edits is not None:
+            self.edits = self.new_edits(files)  # an edit half-received is dropped here
+        self.request = self.continuation(files, kept, instruction)
+        self.relay.restart_window()  # the continuation's first token is a first token too
+        self.relay.push_event(
+            "gen.steered",
+            instruction=instruction,
+            kept=_utf16_len(kept),
+            discarded=_utf16_len(answer[cut:]),
+        )
+
+    async def _stream_with_retries(self) -> str | None:
+        attempt = 0
+        tokens_before = self.stats.tokens
+        while True:
+            try:
+                return await self._stream_once()
+            except InferenceError as exc:
+                attempt += 1
+                got_tokens = self.stats.tokens > tokens_before
+                wait = None if got_tokens else self.retry.wait_for(attempt, exc)
+                if wait is None:
+                    raise
+                log.info("generation %s: retry %d in %.2fs (%s)", self.id, attempt, wait, exc.code)
+                self.relay.push_event(
+                    "gen.retry", attempt=attempt, wait=round(wait, 3), error=_error_fields(exc)
+                )
+                await asyncio.sleep(wait)
+
+    async def _stream_once(self) -> str | None:
+        finish: str | None = None
+        stream = self.backend.stream(self.request, on_wait=self._on_wait)
+        try:
+            async for delta in stream:
+                finish = self._on_delta(delta) or finish
+        finally:
+            # Closing the generator closes the upstream response right now,
+            # also on cancellation, so the provider stops generating.
+            await stream.aclose()  # type: ignore[attr-defined]
+        return finish
+
+    def _on_delta(self, delta: Delta) -> str | None:
+        if delta.text:
+            now = time.monotonic()
+            if self.stats.first_token is None:
+                self.stats.first_token = now
+            if self.stats.steered_at is not None and self.stats.steer_ttft is None:
+                self.stats.steer_ttft = now - self.stats.steered_at
+            self.stats.tokens += delta.tokens
+            self.answer.append(delta.text)
+            self.answer_chars += len(delta.text)
+            self.relay.push_text(delta.text, delta.tokens)
+            self._feed_edits(delta.text)
+        if delta.usage is not None:
+            self.stats.prompt_tokens = delta.usage.prompt_tokens
+            self.stats.completion_tokens = delta.usage.completion_tokens
+        return delta.finish_reason
+
+    def _feed_edits(self, text: str | None) -> None:
+        if self.edits is None:
+            return
+        events = self.edits.feed(text) if text is not None else self.edits.finish()
+        for ev in events:
+            wire = self.on_edit(ev) if self.on_edit else None
+            if wire is not None:
+                event_type = wire.pop("type")
+                self.relay.push_event(event_type, **wire)
+
+
+class _QueueFull(Exception):
+    def __init__(self, retry_after: float) -> None:
+        super().__init__("queue full")
+        self.fields = {
+            "code": "gen.queue_full",
+            "message": f"Flint is busy; try again in {retry_after:.0f} s.",
+            "retryable": True,
+            "retry_after": round(retry_after, 1),
+        }
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _error_fields(exc: InferenceError) -> dict[str, Any]:
+    out: dict[str, Any] = {"code": exc.code, "message": exc.message, "retryable": exc.retryable}
+    if exc.retry_after is not None:
+        out["retry_after"] = round(exc.retry_after, 3)
+    return out

@@ -1,0 +1,192 @@
+"""Turn a validated ``gen.start`` into a running Generation, wired to the hub.
+
+Shared by the socket consumer and the HTTP endpoint so both do exactly the same
+work per turn (the benchmark compares them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+
+from playground import persistence, protocol
+from playground.edits import EditApplied, EditEvent, EditStream
+from playground.edits.offsets import utf16_to_py
+from playground.generations.prompt import build_messages
+from playground.generations.quotas import Refusal, get_limiter
+from playground.generations.relay import Send
+from playground.generations.runner import Generation, new_generation_id
+from playground.generations.stats import RetryPolicy
+from playground.hub import Hub, get_hub
+from playground.inference import get_backend
+from playground.inference.base import ChatRequest, Message
+from playground.inference.queue import queue_for
+from playground.persistence.ownership import hash_owner_token
+
+log = logging.getLogger(__name__)
+
+
+class RateLimitedError(Exception):
+    def __init__(self, refusal: Refusal) -> None:
+        super().__init__(refusal.message())
+        self.refusal = refusal
+
+
+@dataclass(frozen=True)
+class Requester:
+    """Who asks: a browser (hash of its owner cookie) and a network address."""
+
+    user: str | None
+    ip: str | None
+
+    @classmethod
+    def of(cls, owner_cookie: str | None, ip: str | None) -> Requester:
+        # The limiter keys a browser by the same hash the database keeps.
+        return cls(hash_owner_token(owner_cookie) if owner_cookie else None, ip)
+
+
+async def admit(requester: Requester) -> None:
+    """Apply the per-user and per-IP limits; raises RateLimitedError."""
+    refusal = await get_limiter().admit(requester.user, requester.ip)
+    if refusal is not None:
+        raise RateLimitedError(refusal)
+
+
+class PlaygroundBusyError(Exception):
+    def __init__(self, running: str) -> None:
+        super().__init__(running)
+        self.running = running
+
+
+async def start_generation(
+    playground: str, message: protocol.GenStart, requester: Requester
+) -> Generation:
+    """Claim the playground, build the generation and start it.
+
+    Raises PlaygroundBusyError if one already runs there (on any process),
+    RateLimitedError over a limit, and ContextTooLargeError if the prompt
+    cannot fit the model's budget.
+    """
+    hub = get_hub()
+    gen_id = new_generation_id()
+    generation = prepare_generation(
+        message, send=lambda event: hub.publish(gen_id, event), gen_id=gen_id
+    )
+    rival = await hub.running(playground)
+    if rival is not None:
+        raise PlaygroundBusyError(rival)
+    await admit(requester)
+    rival = await hub.claim(playground, gen_id)
+    if rival is not None:
+        raise PlaygroundBusyError(rival)
+    # The record is written beside the first request, not before it: a SQLite
+    # commit costs milliseconds the user would otherwise wait for the first token.
+    recorded = asyncio.create_task(
+        persistence.record_start(playground, gen_id, message.instruction)
+    )
+
+    async def control(action: str, payload: dict[str, Any]) -> None:
+        if action == "stop":
+            await generation.stop("stopped")
+        elif action == "steer":
+            generation.steer(str(payload.get("instruction", "")))
+
+    async def finished(gen: Generation, reason: str) -> None:
+        await hub.release(playground, gen.id)
+        stats = gen.stats.as_wire()
+        try:
+            await recorded
+        except Exception:
+            log.exception("could not record generation %s", gen.id)
+            return
+        await persistence.record_finish(gen.id, "".join(gen.answer), reason, stats)
+        await get_limiter().charge(requester.user, requester.ip, gen.stats.tokens)
+
+    generation.on_finish = finished
+    await hub.open(generation.id, control)
+    generation.start()
+    generation.watchdog = asyncio.create_task(_stop_when_abandoned(generation, hub, playground))
+    return generation
+
+
+async def _stop_when_abandoned(generation: Generation, hub: Hub, playground: str) -> None:
+    """Stop a generation nobody has watched for FLINT_ORPHAN_GRACE seconds."""
+    grace = settings.FLINT_ORPHAN_GRACE
+    while generation.running:
+        await asyncio.sleep(min(1.0, grace / 4))
+        with contextlib.suppress(Exception):
+            await hub.refresh_claim(playground, generation.id)
+        since = await hub.watched_since(generation.id)
+        if since is not None and time.monotonic() - since > grace:
+            await generation.stop("abandoned")
+
+
+def prepare_generation(
+    message: protocol.GenStart, send: Send, gen_id: str | None = None
+) -> Generation:
+    """Build the prompt and the generation; raises ContextTooLargeError."""
+    backend = get_backend()
+    files = dict(message.files)
+    budget = min(settings.FLINT_CONTEXT_TOKENS, backend.context_tokens or 10**9)
+
+    def messages(files: dict[str, str], instruction: str, history: tuple[Message, ...]) -> Any:
+        return build_messages(
+            instruction=instruction,
+            files=files,
+            active=message.active,
+            edit_format=backend.info.edit_format,
+            budget_tokens=budget,
+            selection=_selection_text(message) if not history else None,
+            history=history,
+        )
+
+    def continuation(files: dict[str, str], kept: str, correction: str) -> ChatRequest:
+        # The files already carry the applied edits; the model sees what it
+        # wrote so far and the user's correction, and carries on from there.
+        history = (Message("user", message.instruction), Message("assistant", kept))
+        note = (
+            f"{correction}\n\n(The user interrupted your answer above to say this. Edits you "
+            "finished are already applied to the files shown. Continue from there.)"
+        )
+        return ChatRequest(messages=messages(files, note, history))
+
+    return Generation(
+        backend=backend,
+        request=ChatRequest(messages=messages(files, message.instruction, ())),
+        send=send,
+        retry=RetryPolicy(settings.FLINT_RETRIES, settings.FLINT_RETRY_MAX_WAIT),
+        frame_interval=settings.FLINT_FRAME_INTERVAL,
+        frame_max_tokens=settings.FLINT_FRAME_MAX_TOKENS,
+        # Edits are computed against the files the client sent with gen.start;
+        # the page rebases them onto whatever the user typed since.
+        edits=EditStream(files, active=message.active),
+        new_edits=lambda f: EditStream(f, active=message.active),
+        on_edit=edit_to_wire,
+        continuation=continuation,
+        gen_id=gen_id,
+        queue=queue_for(
+            f"{backend.info.name}:{backend.info.model}",
+            backend.max_concurrent or settings.FLINT_MAX_CONCURRENT,
+            settings.FLINT_QUEUE_SIZE,
+        ),
+    )
+
+
+def edit_to_wire(event: EditEvent) -> dict[str, Any]:
+    kind = "gen.edit" if isinstance(event, EditApplied) else "gen.edit_rejected"
+    return {"type": kind, **event.to_wire()}
+
+
+def _selection_text(message: protocol.GenStart) -> tuple[str, str] | None:
+    sel = message.selection
+    if sel is None or sel.path not in message.files:
+        return None
+    text = message.files[sel.path]
+    # Wire offsets are UTF-16 units (the editor's); Python indexes code points.
+    return sel.path, text[utf16_to_py(text, sel.start) : utf16_to_py(text, sel.end)]

@@ -1,0 +1,143 @@
+"""The hub for several server processes: logs in Redis Streams, control over pub/sub.
+
+Local watchers of a generation running in this process read the in-memory log
+(no Redis round trip on the hot path); the Redis Stream mirrors it for watchers
+on other processes and for replay after a reconnect. A generation's log is a Redis
+Stream, trimmed and expiring after ``FLINT_EVENT_LOG_TTL``; stop/steer requests
+from other processes arrive over Redis pub/sub; which generation runs in a
+playground is a Redis key, so "one per playground" holds across processes.
+Frames are already coalesced, so Redis is paid per frame, never per token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+import redis.asyncio as aioredis
+
+from playground.hub.base import Control, GenerationUnknownError
+from playground.hub.memory import MemoryHub
+
+log = logging.getLogger(__name__)
+
+CONTROL_CHANNEL = "flint:ctl"
+CLAIM_TTL = 30  # s; a running generation refreshes its claim, a crashed one lapses
+WATCH_TTL = 5  # s; a remote watcher refreshes its mark while it follows
+MAX_EVENTS = 100_000
+
+
+def _stream(gen: str) -> str:
+    return f"flint:gen:{gen}"
+
+
+class RedisHub(MemoryHub):
+    def __init__(self, url: str, ttl: float = 600) -> None:
+        super().__init__(ttl)
+        self.redis = aioredis.from_url(url)
+        self._listener: asyncio.Task[None] | None = None
+
+    async def claim(self, playground: str, gen: str) -> str | None:
+        key = f"flint:pg:{playground}:gen"
+        if await self.redis.set(key, gen, nx=True, ex=CLAIM_TTL):
+            return None
+        rival = await self.redis.get(key)
+        return rival.decode() if rival else None
+
+    async def refresh_claim(self, playground: str, gen: str) -> None:
+        key = f"flint:pg:{playground}:gen"
+        if (await self.redis.get(key) or b"").decode() == gen:
+            await self.redis.expire(key, CLAIM_TTL)
+
+    async def release(self, playground: str, gen: str) -> None:
+        key = f"flint:pg:{playground}:gen"
+        if (await self.redis.get(key) or b"").decode() == gen:
+            await self.redis.delete(key)
+
+    async def running(self, playground: str) -> str | None:
+        gen = await self.redis.get(f"flint:pg:{playground}:gen")
+        return gen.decode() if gen else None
+
+    async def open(self, gen: str, control: Control) -> None:
+        await super().open(gen, control)
+        if self._listener is None or self._listener.done():
+            self._listener = asyncio.create_task(self._listen())
+
+    async def publish(self, gen: str, event: dict[str, Any]) -> None:
+        await super().publish(gen, event)
+        key = _stream(gen)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.xadd(key, {"e": orjson.dumps(event)}, maxlen=MAX_EVENTS, approximate=True)
+        # Bounded life: a running log lasts the claim's refreshes; a finished one, ttl.
+        pipe.expire(key, int(self.ttl) if event["type"] == "gen.done" else 3600)
+        await pipe.execute()
+
+    async def watched_since(self, gen: str) -> float | None:
+        local = await super().watched_since(gen)
+        if await self.redis.exists(f"{_stream(gen)}:watch"):
+            return time.monotonic()
+        return local
+
+    async def follow(self, gen: str, after: int = 0) -> AsyncIterator[dict[str, Any]]:
+        if gen in self._logs:
+            async for event in super().follow(gen, after):
+                yield event
+            return
+        async for event in self._follow_remote(gen, after):
+            yield event
+
+    async def _follow_remote(self, gen: str, after: int) -> AsyncIterator[dict[str, Any]]:
+        key = _stream(gen)
+        if not await self.redis.exists(key):
+            raise GenerationUnknownError(gen)
+        last_id = "0-0"
+        while True:
+            await self.redis.set(f"{key}:watch", 1, ex=WATCH_TTL)
+            batches = await self.redis.xread({key: last_id}, block=2000, count=1000)
+            for _, entries in batches or ():
+                for entry_id, fields in entries:
+                    last_id = entry_id
+                    event = orjson.loads(fields[b"e"])
+                    if event["seq"] <= after:
+                        continue
+                    yield event
+                    if event["type"] == "gen.done":
+                        return
+            if not batches and not await self.redis.exists(key):
+                raise GenerationUnknownError(gen)
+
+    async def control(self, gen: str, action: str, payload: dict[str, Any]) -> bool:
+        if await super().control(gen, action, payload):
+            return True
+        message = orjson.dumps({"gen": gen, "action": action, "payload": payload})
+        return bool(await self.redis.publish(CONTROL_CHANNEL, message))
+
+    async def _listen(self) -> None:
+        pubsub = self.redis.pubsub()
+        await pubsub.subscribe(CONTROL_CHANNEL)
+        try:
+            async for message in pubsub.listen():
+                if message.get("type") != "message":
+                    continue
+                data = orjson.loads(message["data"])
+                handler = self._controls.get(data["gen"])
+                if handler is not None:
+                    await handler(data["action"], data["payload"])
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("control listener failed")
+        finally:
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()
+
+    async def aclose(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            await asyncio.gather(self._listener, return_exceptions=True)
+        await self.redis.aclose()

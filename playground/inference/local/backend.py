@@ -1,0 +1,189 @@
+"""The embedded default model: a llama.cpp server Flint starts itself.
+
+``LocalModelBackend`` makes sure the supervised server (playground.inference.local.server)
+is up and delegates the streaming to :class:`OpenAICompatibleBackend`, so the local
+model and remote ones share one client.
+
+Loading decision: the first ``stream()`` starts the server and *waits* for it (up to
+``load_timeout``) instead of raising ``upstream.loading``. The runner retries only
+``FLINT_RETRIES`` times within ``FLINT_RETRY_MAX_WAIT`` seconds, less than a cold load
+of the 1.5B model can take, so raising would show the user an error for a model that
+is about to work. The caller can still tell: pass ``on_wait`` to ``stream()`` to hear
+``("loading", None)`` and ``("queued", position)``; ``status()`` reports the same.
+Only when the load outlasts ``load_timeout`` is ``upstream.loading`` raised.
+
+One generation at a time: two decodes on 2 cores each run at less than half speed,
+and llama-cpp-python's server interrupts a running stream when a new one arrives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from playground.inference.base import BackendInfo, ChatRequest, Delta, InferenceError, OnWait
+from playground.inference.local.paths import chosen_model, model_path, var_dir
+from playground.inference.local.registry import UnknownModelError, get_spec
+from playground.inference.local.server import LocalModelServer, ServerConfig, shared_server
+from playground.inference.local.verify import ModelVerificationError, ensure_verified
+from playground.inference.openai_compatible import OpenAICompatibleBackend
+from playground.inference.queue import UpstreamQueue
+
+CRASH_LOOP = 3  # consecutive failed starts after which we stop waiting and report
+
+
+class LocalModelBackend:
+    def __init__(
+        self,
+        model: str | None = None,
+        threads: int = 2,
+        edit_format: str = "whole_file",
+        max_tokens: int = 1024,
+        ctx: int | None = None,
+        cache: bool = False,
+        load_timeout: float = 600.0,
+        timeout: float = 120.0,
+    ) -> None:
+        # model=None: the `manage.py models use` choice, else the registry default.
+        name = model or chosen_model()
+        try:
+            self._spec = get_spec(name)
+        except UnknownModelError as exc:
+            raise ValueError(str(exc)) from None  # a settings mistake: fail at startup
+        self.info = BackendInfo(name="local", model=name, edit_format=edit_format)
+        self._threads = threads
+        self._ctx = ctx or self._spec.n_ctx
+        self._cache = cache
+        self._max_tokens = max_tokens
+        self._timeout = timeout
+        self.load_timeout = load_timeout
+        # The same fair line as every backend's (playground/queueing.py), with room
+        # for one: it guards the model also when the backend is used on its own.
+        self.queue = UpstreamQueue(cap=1, size=1_000)
+        # One generation at a time on the local model; the rest wait in line.
+        self.max_concurrent = 1
+        # Room for the prompt: the model's window less the answer's.
+        self.context_tokens = max(512, self._ctx - max_tokens)
+        self._server: LocalModelServer | None = None
+        self._upstream: OpenAICompatibleBackend | None = None
+        self._upstream_url = ""
+
+    # -- what the UI can show ----------------------------------------------------------
+    def queue_position(self) -> int:
+        """How many generations a new request would wait behind (0 = runs at once)."""
+        return self.queue.active + self.queue.waiting
+
+    def status(self) -> str:
+        if not model_path(self.info.model).exists():
+            return "missing"
+        return self._server.state if self._server is not None else "stopped"
+
+    # -- Backend contract ----------------------------------------------------------------
+    async def stream(
+        self, request: ChatRequest, *, on_wait: OnWait | None = None
+    ) -> AsyncIterator[Delta]:
+        queued = (lambda position: on_wait("queued", position)) if on_wait else _ignore
+        async with self.queue.slot(queued):
+            server = await self._ensure_server()
+            if not _alive(server):
+                if on_wait is not None:
+                    on_wait("loading", None)
+                await self._wait_ready(server)
+            upstream = await self._upstream_for(server.base_url)
+            async for delta in upstream.stream(request):
+                yield delta
+
+    async def aclose(self) -> None:
+        if self._upstream is not None:
+            await self._upstream.aclose()
+            self._upstream = None
+
+    # -- internals -----------------------------------------------------------------------
+    async def _ensure_server(self) -> LocalModelServer:
+        path = model_path(self.info.model)
+        if not path.exists():
+            raise InferenceError(
+                "upstream.model_not_found",
+                f"The local model {self.info.model!r} is not downloaded yet. Run "
+                f"`python manage.py models fetch {self.info.model}` on the server, then retry.",
+                retryable=False,
+            )
+        # Hashing (only when the file changed since it was verified) and process
+        # start-up are blocking: keep them off the event loop.
+        try:
+            return await asyncio.to_thread(self._start_server, path)
+        except InferenceError:
+            raise
+        except Exception as exc:  # e.g. OSError spawning: report, never crash the consumer
+            raise InferenceError(
+                "upstream.server_error",
+                f"Could not start the local model server: {exc}",
+                retryable=False,
+            ) from None
+
+    def _start_server(self, path: Path) -> LocalModelServer:
+        try:
+            ensure_verified(path, self._spec)
+        except ModelVerificationError as exc:
+            raise InferenceError("upstream.model_not_found", str(exc), retryable=False) from None
+        config = ServerConfig(
+            model_path=path,
+            alias=self.info.model,
+            threads=self._threads,
+            n_ctx=self._ctx,
+            cache=self._cache,
+        )
+        server = shared_server(config, log_path=var_dir() / "logs" / "llama-server.log")
+        server.start()
+        self._server = server
+        return server
+
+    async def _wait_ready(self, server: LocalModelServer) -> None:
+        deadline = time.monotonic() + self.load_timeout
+        while not _alive(server):
+            if server.failures >= CRASH_LOOP:
+                raise InferenceError(
+                    "upstream.server_error",
+                    f"The local model server keeps failing ({server.last_error}). "
+                    f"See {server.log_path}.",
+                    retryable=False,
+                )
+            if time.monotonic() > deadline:
+                raise InferenceError(
+                    "upstream.loading",
+                    "Loading the local model… (first start takes a while)",
+                    retryable=True,
+                    retry_after=2,
+                )
+            await asyncio.sleep(0.1)  # cancellable: a closed tab stops the wait
+
+    async def _upstream_for(self, base_url: str) -> OpenAICompatibleBackend:
+        # The server gets a fresh port when it restarts, so the client follows it.
+        url = f"{base_url}/v1"
+        if self._upstream is None or self._upstream_url != url:
+            if self._upstream is not None:
+                await self._upstream.aclose()
+            self._upstream = OpenAICompatibleBackend(
+                base_url=url,
+                model=self.info.model,
+                api_key="",
+                name="local",
+                edit_format=self.info.edit_format,
+                timeout=self._timeout,
+                connect_timeout=2.0,
+                max_tokens=self._max_tokens,
+            )
+            self._upstream_url = url
+        return self._upstream
+
+
+def _ignore(position: int) -> None:
+    return None
+
+
+def _alive(server: LocalModelServer) -> bool:
+    # pid polls the process, so a server killed a moment ago is not "ready" even
+    # before the supervisor thread has noticed.
+    return server.ready and server.pid is not None

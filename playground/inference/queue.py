@@ -1,0 +1,106 @@
+"""Fair waiting for the upstream: a concurrency cap with a bounded FIFO queue.
+
+Each backend gets at most ``cap`` generations streaming at once (a local model:
+one). Others wait in line and are told their position as it changes; a full
+line is refused at once with an estimate of when to try again; a cancelled
+waiter (Stop) leaves the line. The queue is per server process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from playground.registry import PerLoop
+
+
+class QueueFullError(Exception):
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"queue full; retry in {retry_after:.0f} s")
+        self.retry_after = retry_after
+
+
+@dataclass(eq=False)
+class _Waiter:
+    on_position: Callable[[int], None]
+    future: asyncio.Future[None] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+    position: int = 0
+
+
+class UpstreamQueue:
+    def __init__(self, cap: int, size: int) -> None:
+        self.cap = cap
+        self.size = size
+        self.active = 0
+        self._waiters: deque[_Waiter] = deque()
+        self._mean_hold = 10.0  # s; an estimate of one generation, refined as they end
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiters)
+
+    @asynccontextmanager
+    async def slot(self, on_position: Callable[[int], None]) -> AsyncIterator[None]:
+        """Hold one of the ``cap`` slots for the body; wait in line for it if needed."""
+        await self._acquire(on_position)
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            held = time.monotonic() - started
+            self._mean_hold = 0.8 * self._mean_hold + 0.2 * held
+            self._release()
+
+    async def _acquire(self, on_position: Callable[[int], None]) -> None:
+        if self.active < self.cap and not self._waiters:
+            self.active += 1
+            return
+        if len(self._waiters) >= self.size:
+            raise QueueFullError(self.retry_after())
+        waiter = _Waiter(on_position)
+        self._waiters.append(waiter)
+        self._announce()
+        try:
+            await waiter.future
+        except asyncio.CancelledError:
+            if waiter.future.done() and not waiter.future.cancelled():
+                self._release()  # got the slot just as it was cancelled: pass it on
+            else:
+                self._waiters.remove(waiter)
+                self._announce()
+            raise
+
+    def _release(self) -> None:
+        self.active -= 1
+        while self._waiters and self.active < self.cap:
+            waiter = self._waiters.popleft()
+            if not waiter.future.done():
+                self.active += 1
+                waiter.future.set_result(None)
+        self._announce()
+
+    def _announce(self) -> None:
+        for position, waiter in enumerate(self._waiters, start=1):
+            if waiter.position != position:
+                waiter.position = position
+                waiter.on_position(position)
+
+    def retry_after(self) -> float:
+        return max(1.0, self._mean_hold * (len(self._waiters) + 1) / max(self.cap, 1))
+
+
+# Keyed by (backend name, cap, size): one line per backend and model.
+queues: PerLoop[UpstreamQueue] = PerLoop(
+    "upstream queues", lambda name, cap, size: UpstreamQueue(cap, size)
+)
+
+
+def queue_for(name: str, cap: int, size: int) -> UpstreamQueue:
+    """The queue of one backend on the running loop (one per process in production)."""
+    return queues.get(name, cap, size)

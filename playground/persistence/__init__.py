@@ -1,0 +1,85 @@
+"""Persistence: playgrounds, revisions, share links, generation records, and who may use them.
+
+Plain Django ORM code (sync; the socket calls it through ``database_sync_to_async``).
+Nothing is ever overwritten: a save, a restore, a fork and an import each add a
+Revision. ``access`` holds the one ownership check used by the socket and by HTTP.
+The public operations are re-exported here, named ``<entity>_<action>``.
+"""
+
+from playground.persistence.access import (
+    Access,
+    access_check,
+    access_of,
+    is_owner,
+    scope_owner_token,
+)
+from playground.persistence.files import FilesError
+from playground.persistence.playgrounds import (
+    NotOwnerError,
+    PlaygroundNotFoundError,
+    SaveConflictError,
+    SaveResult,
+    UnknownTemplateError,
+    playground_claim,
+    playground_create,
+    playground_create_from_files,
+    playground_get,
+    playground_save,
+    save_async,
+)
+from playground.persistence.records import (
+    GenerationNotFoundError,
+    generation_begin,
+    generation_finish,
+    record_finish,
+    record_start,
+)
+from playground.persistence.revisions import (
+    RevisionNotFoundError,
+    revision_diff,
+    revision_get,
+    revision_list,
+    revision_restore,
+)
+from playground.persistence.shares import (
+    ShareNotFoundError,
+    playground_import,
+    share_create,
+    share_fork,
+    share_get,
+)
+
+__all__ = [
+    "Access",
+    "FilesError",
+    "GenerationNotFoundError",
+    "NotOwnerError",
+    "PlaygroundNotFoundError",
+    "RevisionNotFoundError",
+    "SaveConflictError",
+    "SaveResult",
+    "ShareNotFoundError",
+    "UnknownTemplateError",
+    "access_check",
+    "access_of",
+    "generation_begin",
+    "generation_finish",
+    "is_owner",
+    "playground_claim",
+    "playground_create",
+    "playground_create_from_files",
+    "playground_get",
+    "playground_import",
+    "playground_save",
+    "record_finish",
+    "record_start",
+    "revision_diff",
+    "revision_get",
+    "revision_list",
+    "revision_restore",
+    "save_async",
+    "scope_owner_token",
+    "share_create",
+    "share_fork",
+    "share_get",
+]

@@ -1,0 +1,64 @@
+"""Every message on the playground socket, and the one error shape.
+
+``client``: client → server messages (msgspec schemas tagged by ``type``) and
+``decode``; ``server``: a builder for every server → client message. The rest
+of Flint imports from here; no module outside this package builds a wire
+message. docs/protocol.md documents each message; keep the three in step.
+
+Text positions on the wire are UTF-16 code units (the unit of JavaScript
+strings and CodeMirror); see playground/edits/offsets.py for the conversion.
+"""
+
+from playground.protocol.client import (
+    KNOWN_TYPES,
+    MAX_FILES,
+    MAX_INSTRUCTION,
+    MAX_PATH,
+    PROTOCOL_VERSION,
+    ClientMessage,
+    FilesSave,
+    GenResume,
+    GenStart,
+    GenSteer,
+    GenStop,
+    Ping,
+    ProtocolError,
+    Selection,
+    decode,
+)
+from playground.protocol.server import (
+    allowance,
+    dumps,
+    error,
+    error_from,
+    event,
+    files_saved,
+    pong,
+    session_ready,
+)
+
+__all__ = [
+    "KNOWN_TYPES",
+    "MAX_FILES",
+    "MAX_INSTRUCTION",
+    "MAX_PATH",
+    "PROTOCOL_VERSION",
+    "ClientMessage",
+    "FilesSave",
+    "GenResume",
+    "GenStart",
+    "GenSteer",
+    "GenStop",
+    "Ping",
+    "ProtocolError",
+    "Selection",
+    "allowance",
+    "decode",
+    "dumps",
+    "error",
+    "error_from",
+    "event",
+    "files_saved",
+    "pong",
+    "session_ready",
+]

@@ -1,0 +1,116 @@
+"""Client → server messages on the playground socket, validated with msgspec.
+
+Client → server messages are JSON objects tagged by their ``type`` field;
+anything that fails validation raises ProtocolError naming what was wrong, which
+the socket answers with the one error shape (protocol/server.py).
+
+Text positions on the wire are UTF-16 code units (the unit of JavaScript
+strings and CodeMirror); see playground/edits/offsets.py for the conversion.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+
+PROTOCOL_VERSION = 1
+
+MAX_PATH = 200
+MAX_FILES = 50
+MAX_INSTRUCTION = 20_000
+
+Path = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_PATH)]
+GenId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+
+
+class _Message(msgspec.Struct, tag_field="type", forbid_unknown_fields=True, kw_only=True):
+    v: Literal[1] = 1
+
+
+class Selection(msgspec.Struct, forbid_unknown_fields=True):
+    path: Path
+    start: Annotated[int, msgspec.Meta(ge=0)]
+    end: Annotated[int, msgspec.Meta(ge=0)]
+
+
+class GenStart(_Message, tag="gen.start"):
+    """Start a generation: the instruction and the files as the user sees them."""
+
+    instruction: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_INSTRUCTION)]
+    files: Annotated[dict[Path, str], msgspec.Meta(max_length=MAX_FILES)]
+    active: Path | None = None
+    selection: Selection | None = None
+    client_id: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+
+
+class GenStop(_Message, tag="gen.stop"):
+    """Stop the running generation (or the one named by ``gen``)."""
+
+    gen: GenId | None = None
+
+
+class GenSteer(_Message, tag="gen.steer"):
+    """Redirect the running generation mid-answer without stopping it."""
+
+    instruction: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_INSTRUCTION)]
+    gen: GenId | None = None
+
+
+class GenResume(_Message, tag="gen.resume"):
+    """Follow a generation again after a reconnect: events with seq > ``after``."""
+
+    gen: GenId
+    after: Annotated[int, msgspec.Meta(ge=0)] = 0
+
+
+class FilesSave(_Message, tag="files.save"):
+    """Save the files as a new revision, if the playground is still at ``base_version``."""
+
+    files: Annotated[dict[Path, str], msgspec.Meta(max_length=MAX_FILES)]
+    base_version: Annotated[int, msgspec.Meta(ge=0)]
+    author: Literal["user", "model"] = "user"
+    gen: GenId | None = None  # the generation whose edits this save carries
+
+
+class Ping(_Message, tag="ping"):
+    t: float | None = None
+
+
+ClientMessage = GenStart | GenStop | GenSteer | GenResume | FilesSave | Ping
+KNOWN_TYPES = ("gen.start", "gen.stop", "gen.steer", "gen.resume", "files.save", "ping")
+
+_decoder: msgspec.json.Decoder[ClientMessage] = msgspec.json.Decoder(ClientMessage)
+
+
+class ProtocolError(Exception):
+    """A client message that cannot be accepted; ``code`` goes on the wire."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def decode(raw: str | bytes) -> ClientMessage:
+    """Parse and validate one client message, or raise ProtocolError."""
+    try:
+        return _decoder.decode(raw)
+    except msgspec.ValidationError as exc:
+        text = str(exc)
+        if "`$.type`" in text or "missing required field `type`" in text:
+            return _unknown_type(raw, text)
+        raise ProtocolError("protocol.invalid", f"Invalid message: {text}.") from None
+    except msgspec.DecodeError as exc:
+        raise ProtocolError("protocol.malformed", f"Message is not valid JSON: {exc}.") from None
+
+
+def _unknown_type(raw: str | bytes, text: str) -> ClientMessage:
+    try:
+        kind = msgspec.json.decode(raw).get("type")
+    except (msgspec.DecodeError, AttributeError):
+        kind = None
+    if kind is None:
+        raise ProtocolError("protocol.invalid", 'Message must be a JSON object with a "type".')
+    known = ", ".join(KNOWN_TYPES)
+    raise ProtocolError("protocol.unknown_type", f"Unknown message type {kind!r}; known: {known}.")

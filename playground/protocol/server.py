@@ -1,0 +1,81 @@
+"""Server → client messages: every one is built here, so their shapes live in one place.
+
+docs/protocol.md documents each message; keep the two in step.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from playground.errors import FlintError
+from playground.protocol.client import PROTOCOL_VERSION
+
+
+def dumps(message: dict[str, Any]) -> str:
+    return orjson.dumps(message).decode()
+
+
+def error(
+    code: str,
+    message: str,
+    *,
+    retryable: bool = False,
+    retry_after: float | None = None,
+    gen: str | None = None,
+    seq: int | None = None,
+    **detail: Any,
+) -> dict[str, Any]:
+    """The one error shape. ``message`` says what was wrong and what to do."""
+    out: dict[str, Any] = {
+        "v": PROTOCOL_VERSION,
+        "type": "error",
+        "code": code,
+        "message": message,
+        "retryable": retryable,
+    }
+    if retry_after is not None:
+        out["retry_after"] = round(retry_after, 3)
+    if gen is not None:
+        out["gen"] = gen
+        out["seq"] = seq
+    if detail:
+        out["detail"] = detail
+    return out
+
+
+def error_from(
+    exc: FlintError, *, gen: str | None = None, seq: int | None = None
+) -> dict[str, Any]:
+    """The wire error for any FlintError: the one way an error reaches a client."""
+    return error(
+        exc.code,
+        exc.message,
+        retryable=exc.retryable,
+        retry_after=exc.retry_after,
+        gen=gen,
+        seq=seq,
+        **exc.detail,
+    )
+
+
+def event(event_type: str, gen: str, seq: int, /, **fields: Any) -> dict[str, Any]:
+    """A generation event: every one carries the generation id and its sequence number."""
+    return {"v": PROTOCOL_VERSION, "type": event_type, "gen": gen, "seq": seq, **fields}
+
+
+def session_ready(**fields: Any) -> dict[str, Any]:
+    return {"v": PROTOCOL_VERSION, "type": "session.ready", **fields}
+
+
+def allowance(remaining: dict[str, Any]) -> dict[str, Any]:
+    return {"v": PROTOCOL_VERSION, "type": "allowance", **remaining}
+
+
+def pong(t: float | None) -> dict[str, Any]:
+    return {"v": PROTOCOL_VERSION, "type": "pong", "t": t}
+
+
+def files_saved(version: int, saved: bool) -> dict[str, Any]:
+    return {"v": PROTOCOL_VERSION, "type": "files.saved", "version": version, "saved": saved}

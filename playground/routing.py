@@ -1,7 +1,0 @@
-from django.urls import path
-
-from .consumers import PlaygroundConsumer
-
-websocket_urlpatterns = [
-    path("ws/p/<str:playground_id>/", PlaygroundConsumer.as_asgi()),
-]

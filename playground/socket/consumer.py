@@ -1,0 +1,231 @@
+"""The playground socket: one per open playground, many generations over it.
+
+Thin by design: validate a message, then start, stop or answer. A generation
+runs in a task the consumer owns (see generation.py) and is cancelled on Stop
+and on disconnect; ``receive`` never awaits a running generation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from playground import persistence, protocol
+from playground.errors import FlintError
+from playground.generations.prompt import ContextTooLargeError
+from playground.generations.quotas import get_limiter
+from playground.generations.service import (
+    PlaygroundBusyError,
+    RateLimitedError,
+    Requester,
+    start_generation,
+)
+from playground.hub import GenerationUnknownError, get_hub
+from playground.inference import get_backend
+from playground.socket.throttle import TokenBucket
+
+log = logging.getLogger(__name__)
+
+CLOSE_POLICY = 1008  # RFC 6455: policy violation
+CLOSE_NOT_FOUND = 4404
+
+
+class PlaygroundConsumer(AsyncWebsocketConsumer):
+    # No channel layer: fan-out goes through the hub (hub.py), which batches
+    # per frame. A layer would add a Redis receive loop to every socket.
+    channel_layer_alias = None  # type: ignore[assignment]
+    follower: asyncio.Task[None] | None = None
+
+    async def connect(self) -> None:
+        self.playground_id = self.scope["url_route"]["kwargs"]["playground_id"]
+        self.token = persistence.scope_owner_token(self.scope)
+        client = self.scope.get("client") or (None, None)
+        self.requester = Requester.of(self.token, client[0])
+        state = await persistence.access_check(self.playground_id, self.token)
+        if state is None:
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        self.bucket = TokenBucket(settings.FLINT_RATE_MESSAGES, settings.FLINT_RATE_WINDOW)
+        await self.accept()
+        backend = get_backend()
+        await self.send_json(
+            protocol.session_ready(
+                playground=self.playground_id,
+                backend=backend.info.name,
+                model=backend.info.model,
+                max_message_bytes=settings.FLINT_MAX_MESSAGE_BYTES,
+                running=await get_hub().running(self.playground_id),
+                allowance=await self._allowance(),
+                role="owner" if state.owner else "viewer",
+                version=state.version,
+            )
+        )
+
+    async def _allowance(self) -> dict[str, Any]:
+        return await get_limiter().allowance(self.requester.user, self.requester.ip)
+
+    async def disconnect(self, code: int) -> None:
+        # The generation itself keeps running for FLINT_ORPHAN_GRACE seconds so
+        # a reloaded page can pick it up (gen.resume); only stop following it.
+        await self._unfollow()
+
+    async def send_json(self, message: dict[str, Any]) -> None:
+        await self.send(text_data=protocol.dumps(message))
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        wait = self.bucket.take()
+        if wait:
+            if self.bucket.abusive:
+                await self.close(code=CLOSE_POLICY)
+                return
+            await self.send_json(
+                protocol.error(
+                    "protocol.rate_limited",
+                    f"Too many messages on this socket; wait {wait:.1f} s before sending more.",
+                    retryable=True,
+                    retry_after=wait,
+                )
+            )
+            return
+        if text_data is None:
+            await self.send_json(
+                protocol.error(
+                    "protocol.binary", "Binary frames are not part of the protocol; send JSON text."
+                )
+            )
+            return
+        size = len(text_data.encode())
+        if size > settings.FLINT_MAX_MESSAGE_BYTES:
+            await self.send_json(
+                protocol.error(
+                    "protocol.too_large",
+                    f"Message is {size} bytes; the limit is {settings.FLINT_MAX_MESSAGE_BYTES}.",
+                    limit=settings.FLINT_MAX_MESSAGE_BYTES,
+                )
+            )
+            return
+        try:
+            message = protocol.decode(text_data)
+        except protocol.ProtocolError as exc:
+            await self.send_json(protocol.error(exc.code, exc.message))
+            return
+        await self.dispatch_message(message)
+
+    async def dispatch_message(self, message: protocol.ClientMessage) -> None:
+        if isinstance(message, _WRITES) and not await self._owner():
+            await self.send_json(
+                protocol.error(
+                    "auth.forbidden",
+                    "This playground is read-only for you; fork it to make your own copy.",
+                )
+            )
+            return
+        if isinstance(message, protocol.FilesSave):
+            await self.on_save(message)
+        elif isinstance(message, protocol.GenStart):
+            await self.on_start(message)
+        elif isinstance(message, protocol.GenStop):
+            await self.on_control(message.gen, "stop", {})
+        elif isinstance(message, protocol.GenSteer):
+            await self.on_control(message.gen, "steer", {"instruction": message.instruction})
+        elif isinstance(message, protocol.GenResume):
+            await self.on_resume(message)
+        else:
+            await self.send_json(protocol.pong(message.t))
+
+    async def _owner(self) -> bool:
+        # Checked against the database on every write, not just at connect.
+        state = await persistence.access_check(self.playground_id, self.token)
+        return bool(state and state.owner)
+
+    async def on_save(self, message: protocol.FilesSave) -> None:
+        try:
+            result = await persistence.save_async(
+                self.playground_id,
+                message.files,
+                base_version=message.base_version,
+                author=message.author,
+                generation_id=message.gen,
+            )
+        except FlintError as exc:  # files.invalid, save.conflict, playground.not_found
+            await self.send_json(protocol.error_from(exc))
+            return
+        await self.send_json(protocol.files_saved(result.version, result.saved))
+
+    async def on_start(self, message: protocol.GenStart) -> None:
+        try:
+            generation = await start_generation(self.playground_id, message, self.requester)
+        except RateLimitedError as exc:
+            await self.send_json(
+                protocol.error(
+                    "rate.limited",
+                    exc.refusal.message(),
+                    retryable=True,
+                    retry_after=exc.refusal.retry_after,
+                    limit=exc.refusal.what,
+                    scope=exc.refusal.who,
+                )
+            )
+            return
+        except PlaygroundBusyError as exc:
+            await self.send_json(
+                protocol.error(
+                    "gen.busy",
+                    "A generation is already running in this playground; stop or steer it.",
+                    retryable=True,
+                    running=exc.running,
+                )
+            )
+            return
+        except ContextTooLargeError as exc:
+            await self.send_json(protocol.error("gen.too_large", str(exc)))
+            return
+        await self._follow(generation.id, 0)
+
+    async def on_control(self, gen: str | None, action: str, payload: dict[str, Any]) -> None:
+        gen = gen or await get_hub().running(self.playground_id)
+        if gen is None or not await get_hub().control(gen, action, payload):
+            await self.send_json(
+                protocol.error(
+                    "gen.not_running", f"There is no running generation to {action}.", gen=gen
+                )
+            )
+
+    async def on_resume(self, message: protocol.GenResume) -> None:
+        await self._follow(message.gen, message.after)
+
+    async def _follow(self, gen: str, after: int) -> None:
+        await self._unfollow()
+        self.follower = asyncio.create_task(self._forward(gen, after))
+
+    async def _forward(self, gen: str, after: int) -> None:
+        try:
+            async for event in get_hub().follow(gen, after):
+                await self.send_json(event)
+                if event["type"] == "gen.done":
+                    # The finished generation's tokens are charged by now.
+                    await self.send_json(protocol.allowance(await self._allowance()))
+        except GenerationUnknownError:
+            await self.send_json(
+                protocol.error(
+                    "gen.unknown",
+                    "That generation is not available any more; its events have expired.",
+                    gen=gen,
+                )
+            )
+
+    async def _unfollow(self) -> None:
+        if self.follower is not None and not self.follower.done():
+            self.follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.follower
+        self.follower = None
+
+
+# Messages that change the playground or spend the owner's model budget.
+_WRITES = (protocol.GenStart, protocol.GenStop, protocol.GenSteer, protocol.FilesSave)

@@ -1,0 +1,88 @@
+"""Two real Daphne processes sharing Redis: a generation follows the user across them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import ExitStack
+from typing import Any
+
+import aiohttp
+import pytest
+import redis
+
+from playground.testing.servers import daphne_server
+from playground.testing.upstream import Reply, ScriptedUpstream
+from tests.conftest import flint_env_for
+
+pytestmark = pytest.mark.slow
+REDIS_URL = "redis://127.0.0.1:6379/14"
+
+
+@pytest.fixture(scope="module")
+def two_servers(
+    tmp_path_factory: pytest.TempPathFactory, upstream_server: ScriptedUpstream
+) -> Iterator[tuple[str, str]]:
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    env = flint_env_for(tmp_path_factory.mktemp("multi"), upstream_server, REDIS_URL=REDIS_URL)
+    with ExitStack() as stack:
+        a = stack.enter_context(daphne_server(env))
+        b = stack.enter_context(daphne_server(env))
+        yield a, b
+
+
+async def open_socket(http: aiohttp.ClientSession, base: str, pid: str) -> Any:
+    ws = await http.ws_connect(base.replace("http", "ws") + f"/ws/p/{pid}/", origin=base)
+    ready = await ws.receive_json()
+    assert ready["type"] == "session.ready"
+    return ws, ready
+
+
+async def test_a_generation_started_on_one_process_is_resumed_on_another(
+    two_servers: tuple[str, str], upstream: ScriptedUpstream
+) -> None:
+    a, b = two_servers
+    text = "".join(f"t{i} " for i in range(3000))
+    upstream.script(Reply(text=text, rate=500))
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        async with http.get(a + "/") as resp:
+            pid = str(resp.url).rstrip("/").rsplit("/", 1)[-1]
+        ws, _ = await open_socket(http, a, pid)
+        await ws.send_str(json.dumps({"type": "gen.start", "instruction": "go", "files": {}}))
+        got = [await ws.receive_json() for _ in range(5)]
+        await ws.close()
+        ws, ready = await open_socket(http, b, pid)
+        assert ready["running"] == got[0]["gen"], "process B knows what runs on A"
+        await ws.send_str(
+            json.dumps({"type": "gen.resume", "gen": got[0]["gen"], "after": got[-1]["seq"]})
+        )
+        while got[-1]["type"] != "gen.done":
+            got.append(await ws.receive_json(timeout=20))
+        await ws.close()
+    assert [e["seq"] for e in got] == list(range(1, len(got) + 1))
+    assert "".join(e["text"] for e in got if e["type"] == "gen.delta") == text
+
+
+async def test_stop_sent_to_another_process_stops_the_generation(
+    two_servers: tuple[str, str], upstream: ScriptedUpstream
+) -> None:
+    a, b = two_servers
+    upstream.script(Reply(lorem=100_000, rate=1000))
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        async with http.get(a + "/") as resp:
+            pid = str(resp.url).rstrip("/").rsplit("/", 1)[-1]
+        wa, _ = await open_socket(http, a, pid)
+        await wa.send_str(json.dumps({"type": "gen.start", "instruction": "go", "files": {}}))
+        started = await wa.receive_json()
+        while (await wa.receive_json())["type"] != "gen.delta":
+            pass  # the upstream is streaming now
+        wb, _ = await open_socket(http, b, pid)
+        await wb.send_str(json.dumps({"type": "gen.resume", "gen": started["gen"], "after": 0}))
+        await wb.send_str(json.dumps({"type": "gen.stop", "gen": started["gen"]}))
+        while (msg := await wb.receive_json(timeout=10))["type"] != "gen.done":
+            pass
+        assert msg["reason"] == "stopped"
+        await wa.close()
+        await wb.close()
+    upstream.wait_idle()
+    assert upstream.streams[-1].client_disconnected
