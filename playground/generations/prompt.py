@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from playground.errors import FlintError
 from playground.inference.base import Message
 
 # No tokenizer ships offline for every model (stock tiktoken downloads its
@@ -37,8 +38,9 @@ _FORMAT_RULES = {
 }
 
 
-class ContextTooLargeError(ValueError):
-    pass
+class ContextTooLargeError(FlintError):
+    code = "gen.too_large"
+    status = 400
 
 
 def system_prompt(edit_format: str) -> str:

@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from playground import protocol
+from playground.errors import FlintError
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
@@ -109,11 +110,11 @@ class FrameRelay:
         if sent_text:  # the window paces text; events alone do not open a new one
             self._last_flush = time.monotonic()
 
-    async def emit_error(self, **fields: Any) -> None:
+    async def emit_error(self, exc: FlintError) -> None:
         """Send the canonical error message, tied to this generation."""
         self.seq += 1
         self.frames += 1
-        await self._send(protocol.error(gen=self.gen, seq=self.seq, **fields))
+        await self._send(protocol.error_from(exc, gen=self.gen, seq=self.seq))
 
     async def emit(self, event_type: str, /, **fields: Any) -> None:
         """Send one event now, with the next sequence number."""

@@ -19,16 +19,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
+from playground import protocol
+from playground.errors import FlintError
 from playground.generations.relay import FrameRelay, Send
 from playground.generations.stats import RetryPolicy, Stats
 from playground.inference.base import Backend, ChatRequest, Delta, InferenceError
-from playground.inference.queue import QueueFullError, UpstreamQueue
+from playground.inference.queue import UpstreamQueue
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +58,39 @@ def new_generation_id() -> str:
     return "g_" + secrets.token_urlsafe(9)
 
 
-class _Steer(Exception):
-    pass
+class State(enum.Enum):
+    """A generation's life: NEW -> RUNNING -> FINISHING -> DONE (see ``_ALLOWED``)."""
+
+    NEW = "new"
+    RUNNING = "running"  # streaming (or waiting for a slot), possibly steered
+    FINISHING = "finishing"  # the outcome is known; flushing and publishing gen.done
+    DONE = "done"
+
+
+_ALLOWED = {
+    State.NEW: {State.RUNNING},
+    State.RUNNING: {State.FINISHING},
+    State.FINISHING: {State.DONE},
+    State.DONE: set(),
+}
+
+
+class IllegalTransitionError(RuntimeError):
+    """A generation was asked to move to a state it cannot reach from where it is."""
+
+
+class InternalError(FlintError):
+    """A bug in Flint: logged with its traceback; the user is told only that much."""
+
+    code = "server.error"
+    retryable_default = True
+
+    def __init__(self) -> None:
+        super().__init__("Flint hit an internal error; the log has the details.")
+
+
+# Called once the generation has published gen.done: (generation, outcome reason).
+OnFinish = Callable[["Generation", str], Awaitable[None]]
 
 
 class Generation:
@@ -70,11 +104,11 @@ class Generation:
         frame_interval: float,
         frame_max_tokens: int,
         edits: EditSink | None = None,
-        on_edit: Callable[[Any], dict[str, Any] | None] | None = None,
         new_edits: Callable[[dict[str, str]], EditSink] | None = None,
         continuation: Continuation | None = None,
         queue: UpstreamQueue | None = None,
         gen_id: str | None = None,
+        on_finish: OnFinish | None = None,
     ) -> None:
         self.id = gen_id or new_generation_id()
         self.backend = backend
@@ -82,7 +116,6 @@ class Generation:
         self.retry = retry
         self.relay = FrameRelay(send, self.id, interval=frame_interval, max_tokens=frame_max_tokens)
         self.edits = edits
-        self.on_edit = on_edit
         self.new_edits = new_edits
         self.continuation = continuation
         self.queue = queue
@@ -91,32 +124,45 @@ class Generation:
         self.answer_chars = 0  # len("".join(self.answer)), kept as deltas arrive
         self._edits_base = 0  # where the current edit stream's text begins in the answer
         self.stop_reason: str | None = None
+        self.on_finish = on_finish
+        self.state = State.NEW
         self.task: asyncio.Task[None] | None = None
         self._segment: asyncio.Task[str | None] | None = None
         self._steer: str | None = None
-        self.on_finish: Callable[[Generation, str], Awaitable[None]] | None = None
-        self.watchdog: asyncio.Task[None] | None = None
+
+    def _move(self, to: State) -> None:
+        if to not in _ALLOWED[self.state]:
+            raise IllegalTransitionError(
+                f"generation {self.id}: {self.state.value} -> {to.value} is not allowed"
+            )
+        self.state = to
 
     @property
     def running(self) -> bool:
-        return self.task is not None and not self.task.done()
+        return self.state in (State.NEW, State.RUNNING) and self.task is not None
 
     def start(self) -> asyncio.Task[None]:
+        """Start the generation's task (once: a second start raises)."""
+        self._move(State.RUNNING)
         self.task = asyncio.create_task(self.run(), name=f"generation {self.id}")
         return self.task
 
+    def cancel(self, reason: str = "stopped") -> None:
+        """Ask the generation to stop, without waiting (it still publishes gen.done)."""
+        if self.state is State.RUNNING and self.task is not None and not self.task.done():
+            self.stop_reason = reason
+            self.task.cancel()
+
     async def stop(self, reason: str = "stopped") -> None:
         """Cancel the generation and wait until it has published gen.done."""
-        if not self.running:
+        if self.task is None or self.task.done():
             return
-        self.stop_reason = reason
-        assert self.task is not None
-        self.task.cancel()
+        self.cancel(reason)
         await asyncio.gather(self.task, return_exceptions=True)
 
     def steer(self, instruction: str) -> bool:
         """Cut the answer at a safe point and continue with ``instruction``."""
-        if not self.running or self.continuation is None:
+        if self.state is not State.RUNNING or self.continuation is None:
             return False
         self._steer = instruction
         self.stats.steered_at = time.monotonic()
@@ -129,52 +175,43 @@ class Generation:
         await self.relay.emit(
             "gen.started", model=self.backend.info.model, backend=self.backend.info.name
         )
-        outcome: dict[str, Any] = {}
-        error: dict[str, Any] = {}
+        error: FlintError | None = None
         try:
-            outcome = {"reason": await self._run_in_slot()}
+            reason = await self._run_in_slot()
         except asyncio.CancelledError:
-            outcome = {"reason": self.stop_reason or "abandoned"}
-        except InferenceError as exc:
-            error, outcome = _error_fields(exc), {"reason": "error"}
-        except _QueueFull as exc:
-            error, outcome = exc.fields, {"reason": "error"}
+            reason = self.stop_reason or "abandoned"
+        except FlintError as exc:  # upstream failures, a full queue
+            error, reason = exc, "error"
         except Exception:
             log.exception("generation %s failed", self.id)
-            error = {
-                "code": "server.error",
-                "retryable": True,
-                "message": "Flint hit an internal error; the log has the details.",
-            }
-            outcome = {"reason": "error"}
-        await self._finish(relay_task, outcome, error)
+            error, reason = InternalError(), "error"
+        self._move(State.FINISHING)
+        await self._finish(relay_task, reason, error)
 
     async def _finish(
-        self, relay_task: asyncio.Task[None], outcome: dict[str, Any], error: dict[str, Any]
+        self, relay_task: asyncio.Task[None], reason: str, error: FlintError | None
     ) -> None:
         # Runs even after cancellation, so the log always ends with gen.done
         # (watchers of a stopped or abandoned generation need to hear it).
         self.relay.close()
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.shield(relay_task)
-        if error:
-            await self.relay.emit_error(**error)
+        if error is not None:
+            await self.relay.emit_error(error)
         await self.relay.emit(
-            "gen.done", **outcome, partial=outcome["reason"] != "stop", stats=self.stats.as_wire()
+            "gen.done", reason=reason, partial=reason != "stop", stats=self.stats.as_wire()
         )
+        self._move(State.DONE)
         if self.on_finish is not None:
-            await self.on_finish(self, outcome["reason"])
+            await self.on_finish(self, reason)
 
     async def _run_in_slot(self) -> str:
         if self.queue is None:
             return await self._segments()
         queued = time.monotonic()
-        try:
-            async with self.queue.slot(self._queued):
-                self.stats.queued_for = time.monotonic() - queued
-                return await self._segments()
-        except QueueFullError as exc:
-            raise _QueueFull(exc.retry_after) from None
+        async with self.queue.slot(self._queued):
+            self.stats.queued_for = time.monotonic() - queued
+            return await self._segments()
 
     def _queued(self, position: int) -> None:
         self.relay.push_event("gen.queued", position=position)
@@ -237,7 +274,7 @@ class Generation:
                     raise
                 log.info("generation %s: retry %d in %.2fs (%s)", self.id, attempt, wait, exc.code)
                 self.relay.push_event(
-                    "gen.retry", attempt=attempt, wait=round(wait, 3), error=_error_fields(exc)
+                    "gen.retry", attempt=attempt, wait=round(wait, 3), error=protocol.cause(exc)
                 )
                 await asyncio.sleep(wait)
 
@@ -275,29 +312,9 @@ class Generation:
             return
         events = self.edits.feed(text) if text is not None else self.edits.finish()
         for ev in events:
-            wire = self.on_edit(ev) if self.on_edit else None
-            if wire is not None:
-                event_type = wire.pop("type")
-                self.relay.push_event(event_type, **wire)
-
-
-class _QueueFull(Exception):
-    def __init__(self, retry_after: float) -> None:
-        super().__init__("queue full")
-        self.fields = {
-            "code": "gen.queue_full",
-            "message": f"Flint is busy; try again in {retry_after:.0f} s.",
-            "retryable": True,
-            "retry_after": round(retry_after, 1),
-        }
+            event_type, fields = protocol.edit_event(ev)
+            self.relay.push_event(event_type, **fields)
 
 
 def _utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
-
-
-def _error_fields(exc: InferenceError) -> dict[str, Any]:
-    out: dict[str, Any] = {"code": exc.code, "message": exc.message, "retryable": exc.retryable}
-    if exc.retry_after is not None:
-        out["retry_after"] = round(exc.retry_after, 3)
-    return out

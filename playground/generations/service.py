@@ -16,12 +16,13 @@ from typing import Any
 from django.conf import settings
 
 from playground import persistence, protocol
-from playground.edits import EditApplied, EditEvent, EditStream
+from playground.edits import EditStream
 from playground.edits.offsets import utf16_to_py
+from playground.errors import FlintError
 from playground.generations.prompt import build_messages
 from playground.generations.quotas import Refusal, get_limiter
 from playground.generations.relay import Send
-from playground.generations.runner import Generation, new_generation_id
+from playground.generations.runner import Generation, OnFinish, new_generation_id
 from playground.generations.stats import RetryPolicy
 from playground.hub import Hub, get_hub
 from playground.inference import get_backend
@@ -32,10 +33,36 @@ from playground.persistence.ownership import hash_owner_token
 log = logging.getLogger(__name__)
 
 
-class RateLimitedError(Exception):
+class RateLimitedError(FlintError):
+    """Over a per-browser or per-IP limit on generations or tokens."""
+
+    code = "rate.limited"
+    status = 429
+
     def __init__(self, refusal: Refusal) -> None:
-        super().__init__(refusal.message())
+        super().__init__(
+            refusal.message(),
+            retryable=True,
+            retry_after=refusal.retry_after,
+            limit=refusal.what,
+            scope=refusal.who,
+        )
         self.refusal = refusal
+
+
+class PlaygroundBusyError(FlintError):
+    """One generation runs per playground, across every socket and process."""
+
+    code = "gen.busy"
+    status = 409
+    retryable_default = True
+
+    def __init__(self, running: str) -> None:
+        super().__init__(
+            "A generation is already running in this playground; stop or steer it.",
+            running=running,
+        )
+        self.running = running
 
 
 @dataclass(frozen=True)
@@ -58,25 +85,35 @@ async def admit(requester: Requester) -> None:
         raise RateLimitedError(refusal)
 
 
-class PlaygroundBusyError(Exception):
-    def __init__(self, running: str) -> None:
-        super().__init__(running)
-        self.running = running
-
-
 async def start_generation(
     playground: str, message: protocol.GenStart, requester: Requester
 ) -> Generation:
-    """Claim the playground, build the generation and start it.
+    """Claim the playground, build the generation and start it: the one way in.
 
-    Raises PlaygroundBusyError if one already runs there (on any process),
-    RateLimitedError over a limit, and ContextTooLargeError if the prompt
-    cannot fit the model's budget.
+    Used by the socket and by the HTTP endpoint alike. The generation publishes
+    to the hub, so any number of followers (the socket that asked, a reloaded
+    page, an SSE response) read the same events. Raises (all FlintErrors):
+    PlaygroundBusyError if one already runs there (on any process),
+    RateLimitedError over a limit, ContextTooLargeError if the prompt cannot
+    fit the model's budget.
     """
     hub = get_hub()
     gen_id = new_generation_id()
-    generation = prepare_generation(
-        message, send=lambda event: hub.publish(gen_id, event), gen_id=gen_id
+    recorded: asyncio.Task[None] | None = None
+
+    async def finished(gen: Generation, reason: str) -> None:
+        await hub.release(playground, gen.id)
+        await get_limiter().charge(requester.user, requester.ip, gen.stats.tokens)
+        try:
+            if recorded is not None:
+                await recorded
+        except Exception:
+            log.exception("could not record generation %s", gen.id)
+            return
+        await persistence.record_finish(gen.id, "".join(gen.answer), reason, gen.stats.as_wire())
+
+    generation = build_generation(
+        message, publish=lambda event: hub.publish(gen_id, event), gen_id=gen_id, on_finish=finished
     )
     rival = await hub.running(playground)
     if rival is not None:
@@ -97,22 +134,19 @@ async def start_generation(
         elif action == "steer":
             generation.steer(str(payload.get("instruction", "")))
 
-    async def finished(gen: Generation, reason: str) -> None:
-        await hub.release(playground, gen.id)
-        stats = gen.stats.as_wire()
-        try:
-            await recorded
-        except Exception:
-            log.exception("could not record generation %s", gen.id)
-            return
-        await persistence.record_finish(gen.id, "".join(gen.answer), reason, stats)
-        await get_limiter().charge(requester.user, requester.ip, gen.stats.tokens)
-
-    generation.on_finish = finished
     await hub.open(generation.id, control)
     generation.start()
-    generation.watchdog = asyncio.create_task(_stop_when_abandoned(generation, hub, playground))
+    _keep(asyncio.create_task(_stop_when_abandoned(generation, hub, playground)))
     return generation
+
+
+# Background tasks are referenced until they end (the loop keeps only weak ones).
+_background: set[asyncio.Task[None]] = set()
+
+
+def _keep(task: asyncio.Task[None]) -> None:
+    _background.add(task)
+    task.add_done_callback(_background.discard)
 
 
 async def _stop_when_abandoned(generation: Generation, hub: Hub, playground: str) -> None:
@@ -127,10 +161,10 @@ async def _stop_when_abandoned(generation: Generation, hub: Hub, playground: str
             await generation.stop("abandoned")
 
 
-def prepare_generation(
-    message: protocol.GenStart, send: Send, gen_id: str | None = None
+def build_generation(
+    message: protocol.GenStart, *, publish: Send, gen_id: str, on_finish: OnFinish
 ) -> Generation:
-    """Build the prompt and the generation; raises ContextTooLargeError."""
+    """Build the prompt and the generation with all it needs; raises ContextTooLargeError."""
     backend = get_backend()
     files = dict(message.files)
     budget = min(settings.FLINT_CONTEXT_TOKENS, backend.context_tokens or 10**9)
@@ -159,7 +193,7 @@ def prepare_generation(
     return Generation(
         backend=backend,
         request=ChatRequest(messages=messages(files, message.instruction, ())),
-        send=send,
+        send=publish,
         retry=RetryPolicy(settings.FLINT_RETRIES, settings.FLINT_RETRY_MAX_WAIT),
         frame_interval=settings.FLINT_FRAME_INTERVAL,
         frame_max_tokens=settings.FLINT_FRAME_MAX_TOKENS,
@@ -167,20 +201,15 @@ def prepare_generation(
         # the page rebases them onto whatever the user typed since.
         edits=EditStream(files, active=message.active),
         new_edits=lambda f: EditStream(f, active=message.active),
-        on_edit=edit_to_wire,
         continuation=continuation,
         gen_id=gen_id,
+        on_finish=on_finish,
         queue=queue_for(
             f"{backend.info.name}:{backend.info.model}",
             backend.max_concurrent or settings.FLINT_MAX_CONCURRENT,
             settings.FLINT_QUEUE_SIZE,
         ),
     )
-
-
-def edit_to_wire(event: EditEvent) -> dict[str, Any]:
-    kind = "gen.edit" if isinstance(event, EditApplied) else "gen.edit_rejected"
-    return {"type": kind, **event.to_wire()}
 
 
 def _selection_text(message: protocol.GenStart) -> tuple[str, str] | None:

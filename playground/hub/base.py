@@ -14,11 +14,19 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Protocol
 
+from playground.errors import NotFoundError
+
 Control = Callable[[str, dict[str, Any]], Awaitable[None]]
 
 
-class GenerationUnknownError(LookupError):
+class GenerationUnknownError(NotFoundError):
     """No event log for that generation here (never existed, or expired)."""
+
+    code = "gen.unknown"
+
+    def __init__(self, gen: str) -> None:
+        super().__init__("That generation is not available any more; its events have expired.")
+        self.gen = gen
 
 
 class Hub(Protocol):

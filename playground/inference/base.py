@@ -3,15 +3,17 @@
 A backend turns a :class:`ChatRequest` into an async iterator of :class:`Delta`
 objects. Cancelling the task that iterates (or calling ``aclose()`` on the
 iterator) must close the upstream connection, so the provider stops generating
-and billing. Failures are raised as :class:`InferenceError` with a ``retryable``
+and billing. Failures are raised as :class:`InferenceError` (a FlintError) with a ``retryable``
 flag; the caller decides whether to retry (only before the first token).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal, Protocol
+
+from playground.errors import FlintError
 
 Role = Literal["system", "user", "assistant"]
 
@@ -62,19 +64,25 @@ ErrorCode = Literal[
 ]
 
 
-@dataclass(slots=True)
-class InferenceError(Exception):
+class InferenceError(FlintError):
     """An upstream failure, phrased for the person using Flint.
 
     ``message`` must never contain a credential: it is sent to the browser.
+    ``upstream_status`` is the model server's HTTP status, when it answered.
     """
 
-    code: ErrorCode
-    message: str
-    retryable: bool
-    retry_after: float | None = None
-    status: int | None = None
-    extra: dict[str, object] = field(default_factory=dict)
+    status = 502  # Bad Gateway, when it ends an HTTP request
+
+    def __init__(
+        self,
+        code: ErrorCode,
+        message: str,
+        retryable: bool,
+        retry_after: float | None = None,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(message, code=code, retryable=retryable, retry_after=retry_after)
+        self.upstream_status = status
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"

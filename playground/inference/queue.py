@@ -15,13 +15,22 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
+from playground.errors import FlintError
 from playground.registry import PerLoop
 
 
-class QueueFullError(Exception):
+class QueueFullError(FlintError):
+    """The backend's waiting line is full: refused at once, with when to try again."""
+
+    code = "gen.queue_full"
+    status = 503
+
     def __init__(self, retry_after: float) -> None:
-        super().__init__(f"queue full; retry in {retry_after:.0f} s")
-        self.retry_after = retry_after
+        super().__init__(
+            f"Flint is busy; try again in {retry_after:.0f} s.",
+            retryable=True,
+            retry_after=round(retry_after, 1),
+        )
 
 
 @dataclass(eq=False)

@@ -28,7 +28,9 @@ from playground.protocol.client import (
 )
 from playground.protocol.server import (
     allowance,
+    cause,
     dumps,
+    edit_event,
     error,
     error_from,
     event,
@@ -53,8 +55,10 @@ __all__ = [
     "ProtocolError",
     "Selection",
     "allowance",
+    "cause",
     "decode",
     "dumps",
+    "edit_event",
     "error",
     "error_from",
     "event",

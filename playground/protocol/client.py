@@ -10,9 +10,11 @@ strings and CodeMirror); see playground/edits/offsets.py for the conversion.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
+
+from playground.errors import InvalidInputError
 
 PROTOCOL_VERSION = 1
 
@@ -83,13 +85,11 @@ KNOWN_TYPES = ("gen.start", "gen.stop", "gen.steer", "gen.resume", "files.save",
 _decoder: msgspec.json.Decoder[ClientMessage] = msgspec.json.Decoder(ClientMessage)
 
 
-class ProtocolError(Exception):
+class ProtocolError(InvalidInputError):
     """A client message that cannot be accepted; ``code`` goes on the wire."""
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+    def __init__(self, code: str, message: str, **detail: Any) -> None:
+        super().__init__(message, code=code, **detail)
 
 
 def decode(raw: str | bytes) -> ClientMessage:

@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 
+from playground.edits import EditApplied, EditEvent
 from playground.errors import FlintError
 from playground.protocol.client import PROTOCOL_VERSION
 
@@ -58,6 +59,20 @@ def error_from(
         seq=seq,
         **exc.detail,
     )
+
+
+def cause(exc: FlintError) -> dict[str, Any]:
+    """An error nested inside another message (``gen.retry``'s ``error``)."""
+    out: dict[str, Any] = {"code": exc.code, "message": exc.message, "retryable": exc.retryable}
+    if exc.retry_after is not None:
+        out["retry_after"] = round(exc.retry_after, 3)
+    return out
+
+
+def edit_event(ev: EditEvent) -> tuple[str, dict[str, Any]]:
+    """The type and fields of a finished edit's event: ``gen.edit`` or ``gen.edit_rejected``."""
+    kind = "gen.edit" if isinstance(ev, EditApplied) else "gen.edit_rejected"
+    return kind, ev.to_wire()
 
 
 def event(event_type: str, gen: str, seq: int, /, **fields: Any) -> dict[str, Any]:

@@ -17,11 +17,8 @@ from django.conf import settings
 
 from playground import persistence, protocol
 from playground.errors import FlintError
-from playground.generations.prompt import ContextTooLargeError
 from playground.generations.quotas import get_limiter
 from playground.generations.service import (
-    PlaygroundBusyError,
-    RateLimitedError,
     Requester,
     start_generation,
 )
@@ -112,7 +109,7 @@ class PlaygroundConsumer(AsyncWebsocketConsumer):
         try:
             message = protocol.decode(text_data)
         except protocol.ProtocolError as exc:
-            await self.send_json(protocol.error(exc.code, exc.message))
+            await self.send_json(protocol.error_from(exc))
             return
         await self.dispatch_message(message)
 
@@ -160,30 +157,8 @@ class PlaygroundConsumer(AsyncWebsocketConsumer):
     async def on_start(self, message: protocol.GenStart) -> None:
         try:
             generation = await start_generation(self.playground_id, message, self.requester)
-        except RateLimitedError as exc:
-            await self.send_json(
-                protocol.error(
-                    "rate.limited",
-                    exc.refusal.message(),
-                    retryable=True,
-                    retry_after=exc.refusal.retry_after,
-                    limit=exc.refusal.what,
-                    scope=exc.refusal.who,
-                )
-            )
-            return
-        except PlaygroundBusyError as exc:
-            await self.send_json(
-                protocol.error(
-                    "gen.busy",
-                    "A generation is already running in this playground; stop or steer it.",
-                    retryable=True,
-                    running=exc.running,
-                )
-            )
-            return
-        except ContextTooLargeError as exc:
-            await self.send_json(protocol.error("gen.too_large", str(exc)))
+        except FlintError as exc:  # gen.busy, rate.limited, gen.too_large
+            await self.send_json(protocol.error_from(exc))
             return
         await self._follow(generation.id, 0)
 
@@ -210,14 +185,8 @@ class PlaygroundConsumer(AsyncWebsocketConsumer):
                 if event["type"] == "gen.done":
                     # The finished generation's tokens are charged by now.
                     await self.send_json(protocol.allowance(await self._allowance()))
-        except GenerationUnknownError:
-            await self.send_json(
-                protocol.error(
-                    "gen.unknown",
-                    "That generation is not available any more; its events have expired.",
-                    gen=gen,
-                )
-            )
+        except GenerationUnknownError as exc:
+            await self.send_json(protocol.error_from(exc, gen=gen))
 
     async def _unfollow(self) -> None:
         if self.follower is not None and not self.follower.done():

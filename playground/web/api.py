@@ -1,15 +1,16 @@
 """HTTP API: one generation per request, streamed as Server-Sent Events.
 
 For scripts and tools that cannot hold a WebSocket. The page itself uses the
-socket (one connection, many turns); the benchmark compares the two. The events
-are the socket's events, one ``data:`` line each.
+socket (one connection, many turns); the benchmark compares the two. A
+generation started here is the same as one started over the socket (the same
+``start_generation``: claimed, recorded, rate limited, stoppable from the page);
+this response follows it through the hub. The events are the socket's events,
+one ``data:`` line each.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
-from typing import Any
 
 import msgspec
 import orjson
@@ -18,12 +19,13 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from playground import protocol
-from playground.generations.prompt import ContextTooLargeError
-from playground.generations.quotas import get_limiter
-from playground.generations.service import RateLimitedError, Requester, admit, prepare_generation
+from playground.errors import FlintError
+from playground.generations.runner import Generation
+from playground.generations.service import Requester, start_generation
+from playground.hub import get_hub
 from playground.persistence import access_check
 from playground.persistence.ownership import request_owner_token
-from playground.web.access import json_error, require_json
+from playground.web.access import error_response, json_error, require_json
 
 _start_decoder = msgspec.json.Decoder(protocol.GenStart)
 
@@ -52,44 +54,19 @@ async def generate(request: HttpRequest, playground_id: str) -> HttpResponse:
         return json_error(403, "auth.forbidden", "Only the playground's owner can ask the model.")
     requester = Requester.of(token, request.META.get("REMOTE_ADDR"))
     try:
-        await admit(requester)
-    except RateLimitedError as exc:
-        wait = exc.refusal.retry_after
-        response = json_error(
-            429,
-            "rate.limited",
-            exc.refusal.message(),
-            retryable=True,
-            retry_after=wait,
-            limit=exc.refusal.what,
-            scope=exc.refusal.who,
-        )
-        response["Retry-After"] = str(round(wait))
-        return response
-    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    try:
-        generation = prepare_generation(message, queue.put)
-    except ContextTooLargeError as exc:
-        return json_error(400, "gen.too_large", str(exc))
-
-    async def charge(gen: Any, reason: str) -> None:
-        await get_limiter().charge(requester.user, requester.ip, gen.stats.tokens)
-
-    generation.on_finish = charge
-    task = generation.start()
-
-    async def events() -> AsyncIterator[bytes]:
-        try:
-            while True:
-                event = await queue.get()
-                yield b"data: " + orjson.dumps(event) + b"\n\n"
-                if event["type"] == "gen.done":
-                    return
-        finally:
-            task.cancel()  # client went away: close the upstream stream too
-
+        generation = await start_generation(playground_id, message, requester)
+    except FlintError as exc:  # gen.busy, rate.limited, gen.too_large
+        return error_response(exc)
     return StreamingHttpResponse(
-        events(),
+        _events(generation),
         content_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+async def _events(generation: Generation) -> AsyncIterator[bytes]:
+    try:
+        async for event in get_hub().follow(generation.id):
+            yield b"data: " + orjson.dumps(event) + b"\n\n"
+    finally:
+        generation.cancel("stopped")  # client went away: close the upstream stream too
