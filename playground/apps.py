@@ -14,5 +14,5 @@ class PlaygroundConfig(AppConfig):
         from playground import edits  # noqa: F401
         from playground.generations import quotas, service  # noqa: F401
 
-        import_string(settings.FLINT_BACKEND["BACKEND"])
-        import_string(settings.FLINT_HUB["BACKEND"])
+        import_string(str(settings.FLINT_BACKEND["BACKEND"]))
+        import_string(str(settings.FLINT_HUB["BACKEND"]))

@@ -20,10 +20,12 @@ PY=.venv/bin/python
 echo "==> ruff"
 $PY -m ruff format --check .
 $PY -m ruff check .
-echo "==> mypy (strict on the pure cores)"
-$PY -m mypy playground/protocol.py $(ls -d playground/edits 2>/dev/null)
+echo "==> mypy (the whole package; strict on the pure cores and the generation's hot path)"
+$PY -m mypy playground flint
+echo "==> migrations match the models"
+$PY manage.py makemigrations --check --dry-run
 echo "==> pytest (SQLite, the default)"
-$PY -m pytest --cov --cov-report=term --cov-fail-under="${FLINT_COVERAGE_MIN:-80}" "$@"
+$PY -m pytest --cov --cov-report=term --cov-fail-under="${FLINT_COVERAGE_MIN:-90}" "$@"
 
 # The persistence and socket paths again on PostgreSQL (running on this machine;
 # Django's test runner creates and drops its own test database).

@@ -67,7 +67,7 @@ def build_messages(
     system = system_prompt(edit_format)
     tail = _instruction_block(instruction, selection)
     fixed = len(system) + len(tail)
-    if active in files:
+    if active is not None and active in files:
         fixed += len(files[active])
     budget = budget_tokens * CHARS_PER_TOKEN
     if fixed > budget:

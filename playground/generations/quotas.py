@@ -91,7 +91,7 @@ class Limiter:
 
     async def _reset_in(self, limiter: Any, what: str, who: str, key: str) -> float:
         stats = await limiter.get_window_stats(self.items[(what, who)], who, key)
-        return max(1.0, stats.reset_time - time.time())
+        return max(1.0, float(stats.reset_time) - time.time())
 
 
 def _build() -> Limiter:
@@ -102,7 +102,10 @@ def _build() -> Limiter:
         pool = aioredis.ConnectionPool.from_url(settings.FLINT_REDIS_URL)
         uri = "async+" + settings.FLINT_REDIS_URL
         storage = RedisStorage(
-            uri, implementation="redispy", key_prefix="flint-limits", connection_pool=pool
+            uri,
+            implementation="redispy",
+            key_prefix="flint-limits",
+            connection_pool=pool,  # type: ignore[arg-type]  # passed on to redis-py
         )
     else:
         storage = MemoryStorage()

@@ -32,7 +32,7 @@ class FrameRelay:
         self._interval = interval
         self._max_tokens = max_tokens
         # Pending output in order: text runs (merged) and events between them.
-        self._items: list[_TextRun | dict[str, Any]] = []
+        self._items: list[_TextRun | _Event] = []
         self._tokens = 0
         self._wake = asyncio.Event()
         self._closed = False
@@ -52,7 +52,7 @@ class FrameRelay:
         self._wake.set()
 
     def push_event(self, event_type: str, /, **fields: Any) -> None:
-        self._items.append({"type": event_type, **fields})
+        self._items.append(_Event(event_type, fields))
         self._wake.set()
 
     def restart_window(self) -> None:
@@ -105,8 +105,7 @@ class FrameRelay:
                 await self.emit("gen.delta", text="".join(item.parts), tokens=item.tokens)
                 sent_text = True
             else:
-                event_type = item.pop("type")
-                await self.emit(event_type, **item)
+                await self.emit(item.type, **item.fields)
         if sent_text:  # the window paces text; events alone do not open a new one
             self._last_flush = time.monotonic()
 
@@ -121,6 +120,14 @@ class FrameRelay:
         self.seq += 1
         self.frames += 1
         await self._send(protocol.event(event_type, self.gen, self.seq, **fields))
+
+
+class _Event:
+    __slots__ = ("fields", "type")
+
+    def __init__(self, event_type: str, fields: dict[str, Any]) -> None:
+        self.type = event_type
+        self.fields = fields
 
 
 class _TextRun:

@@ -32,6 +32,13 @@ WATCH_TTL = 5  # s; a remote watcher refreshes its mark while it follows
 MAX_EVENTS = 100_000
 
 
+def _text(value: bytes | str | None) -> str | None:
+    """A Redis reply as text (the client returns bytes)."""
+    if value is None or value == b"":
+        return None
+    return value.decode() if isinstance(value, bytes) else value
+
+
 def _stream(gen: str) -> str:
     return f"flint:gen:{gen}"
 
@@ -46,22 +53,20 @@ class RedisHub(MemoryHub):
         key = f"flint:pg:{playground}:gen"
         if await self.redis.set(key, gen, nx=True, ex=CLAIM_TTL):
             return None
-        rival = await self.redis.get(key)
-        return rival.decode() if rival else None
+        return _text(await self.redis.get(key))
 
     async def refresh_claim(self, playground: str, gen: str) -> None:
         key = f"flint:pg:{playground}:gen"
-        if (await self.redis.get(key) or b"").decode() == gen:
+        if _text(await self.redis.get(key)) == gen:
             await self.redis.expire(key, CLAIM_TTL)
 
     async def release(self, playground: str, gen: str) -> None:
         key = f"flint:pg:{playground}:gen"
-        if (await self.redis.get(key) or b"").decode() == gen:
+        if _text(await self.redis.get(key)) == gen:
             await self.redis.delete(key)
 
     async def running(self, playground: str) -> str | None:
-        gen = await self.redis.get(f"flint:pg:{playground}:gen")
-        return gen.decode() if gen else None
+        return _text(await self.redis.get(f"flint:pg:{playground}:gen"))
 
     async def open(self, gen: str, control: Control) -> None:
         await super().open(gen, control)
@@ -98,7 +103,7 @@ class RedisHub(MemoryHub):
         last_id = "0-0"
         while True:
             await self.redis.set(f"{key}:watch", 1, ex=WATCH_TTL)
-            batches = await self.redis.xread({key: last_id}, block=2000, count=1000)
+            batches: Any = await self.redis.xread({key: last_id}, block=2000, count=1000)
             for _, entries in batches or ():
                 for entry_id, fields in entries:
                     last_id = entry_id
@@ -134,7 +139,7 @@ class RedisHub(MemoryHub):
             log.exception("control listener failed")
         finally:
             with contextlib.suppress(Exception):
-                await pubsub.aclose()
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
 
     async def aclose(self) -> None:
         if self._listener is not None:

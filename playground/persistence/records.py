@@ -39,11 +39,13 @@ def generation_finish(gen_id: str, answer: str, status: str, stats: dict[str, An
         raise GenerationNotFoundError(f"No generation record has the id {gen_id!r}.")
 
 
-@database_sync_to_async
-def record_start(playground_id: str, gen_id: str, instruction: str) -> None:
-    generation_begin(playground_id, gen_id, instruction)
+async def record_start(playground_id: str, gen_id: str, instruction: str) -> None:
+    await database_sync_to_async(generation_begin)(playground_id, gen_id, instruction)
 
 
-@database_sync_to_async
-def record_finish(gen_id: str, answer: str, reason: str, stats: dict[str, Any]) -> None:
+def _record_finish(gen_id: str, answer: str, reason: str, stats: dict[str, Any]) -> None:
     generation_finish(gen_id, answer, _STATUS.get(reason, "error"), stats)
+
+
+async def record_finish(gen_id: str, answer: str, reason: str, stats: dict[str, Any]) -> None:
+    await database_sync_to_async(_record_finish)(gen_id, answer, reason, stats)

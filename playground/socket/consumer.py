@@ -32,10 +32,10 @@ CLOSE_POLICY = 1008  # RFC 6455: policy violation
 CLOSE_NOT_FOUND = 4404
 
 
-class PlaygroundConsumer(AsyncWebsocketConsumer):
-    # No channel layer: fan-out goes through the hub (hub.py), which batches
+class PlaygroundConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # untyped base
+    # No channel layer: fan-out goes through the hub (playground/hub/), which batches
     # per frame. A layer would add a Redis receive loop to every socket.
-    channel_layer_alias = None  # type: ignore[assignment]
+    channel_layer_alias = None
     follower: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:

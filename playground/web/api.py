@@ -34,7 +34,9 @@ _start_decoder = msgspec.json.Decoder(protocol.GenStart)
 # cross-site without a CORS preflight (which Flint never grants), so a forged
 # cross-site request cannot reach it and CSRF tokens add nothing.
 @csrf_exempt
-async def generate(request: HttpRequest, playground_id: str) -> HttpResponse:
+async def generate(
+    request: HttpRequest, playground_id: str
+) -> HttpResponse | StreamingHttpResponse:
     if request.method != "POST":
         return json_error(405, "http.method", "Use POST with a gen.start JSON body.")
     if (refused := require_json(request)) is not None:
