@@ -24,7 +24,7 @@ DEBUG = env_bool("FLINT_DEBUG", False)
 SECRET_KEY = env_str("FLINT_SECRET_KEY") or "flint-insecure-dev-key-set-FLINT_SECRET_KEY"
 ALLOWED_HOSTS = env_list("FLINT_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 # WebSocket Origin allow-list (scheme://host:port). Empty = same host as the
-# request's Host header (see playground/security.py).
+# request's Host header (flint/asgi.py checks it on every socket handshake).
 FLINT_ALLOWED_ORIGINS = env_list("FLINT_ALLOWED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -140,7 +140,7 @@ DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE = 4 * FLINT_MAX_MESSAGE_BYTES
 MIDDLEWARE += ["django.contrib.auth.middleware.AuthenticationMiddleware"]
 # Every page refuses to be framed, except /s/<id>/embed (xframe_options_exempt there).
 X_FRAME_OPTIONS = "DENY"
-# A whole file set is at most 2 MB of text (playground/files.py); its JSON
+# A whole file set is at most 2 MB of text (playground/persistence/files.py); its JSON
 # encoding (PUT /api/p/<id>/files) and a multipart upload of it (POST /import)
 # need some room on top. Uploads stay in memory: they are capped below that.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024 * 1024

@@ -2,7 +2,7 @@
 
 Nothing is overwritten: every save is a new Revision, and ``Playground.files``
 is a copy of the latest one (what the editor opens). Operations live in
-services.py.
+playground/persistence/.
 """
 
 from __future__ import annotations

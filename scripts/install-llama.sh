@@ -4,11 +4,11 @@
 # Why a script: the default (native) llama.cpp build crashes on this machine's CPU in
 # its AMX path, so it must be built with explicit CMAKE_ARGS. pip's wheel cache is keyed
 # on the sdist, not on CMAKE_ARGS, so it could hand back a wheel built with other flags;
-# we build with --no-cache-dir into var/wheels/<hash>/ instead, where <hash> covers the
+# we build with --no-cache-dir into ~/.cache/flint/wheels/<hash>/ instead, where <hash> covers the
 # version, the flags and the Python/platform tag, and reuse that wheel on every rerun.
 #
 # Usage: . .venv/bin/activate && scripts/install-llama.sh [--force]
-#   --force   rebuild the wheel even if var/wheels/<hash>/ already holds one
+#   --force   rebuild the wheel even if the cached <hash>/ already holds one
 # Env: LLAMA_CPP_VERSION, LLAMA_CMAKE_ARGS, FLINT_WHEEL_CACHE override the defaults below.
 # The wheel cache lives outside the checkout (~/.cache/flint/wheels by default) so a
 # fresh clone on the same machine, such as CI's, reuses the 5-10 minute build.

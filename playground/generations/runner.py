@@ -2,7 +2,7 @@
 
 A generation is a task of its own; the socket that started it never awaits it
 inside ``receive`` (Channels handles one message at a time, so that would block
-Stop). It publishes its events to the hub (hub.py), from which any number of
+Stop). It publishes its events to the hub (playground/hub/), from which any number of
 sockets follow it, so it outlives a dropped connection for a grace period.
 
 Cancelling the streaming task closes the upstream HTTP stream: the async

@@ -5,7 +5,7 @@ the same streaming protocol, so they share this class and differ only in
 ``base_url``, ``api_key`` and ``model`` (the simonw/llm approach).
 
 Hot path: the SDK's typed chunk iterator costs ~100 µs CPU per chunk, which is
-too slow at 1000+ tokens/s (see ARCHITECTURE.md). We keep the SDK for auth,
+too slow at 1000+ tokens/s (docs/benchmarks.md, "Live loop"). We keep the SDK for auth,
 base_url handling, error types and timeouts, but read the raw SSE lines through
 ``with_streaming_response`` and parse each ``data:`` line with orjson (~11 µs).
 """

@@ -3,7 +3,7 @@
 Pure (stdlib zipfile, no Django). Import treats the archive as hostile: every
 limit is checked against the sizes the archive declares *and* against the
 bytes actually inflated, so a lying header cannot get past either; paths go
-through the same rules as any save (playground/files.py).
+through the same rules as any save (persistence/files.py).
 """
 
 from __future__ import annotations

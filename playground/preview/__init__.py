@@ -1,0 +1,1 @@
+"""The preview: the srcdoc document, its isolation (CSP, the sandboxed frame), highlighting."""

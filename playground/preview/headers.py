@@ -5,7 +5,7 @@ from __future__ import annotations
 
 
 def static_headers(headers: dict[str, str], path: str, url: str) -> None:
-    """Python pages are cross-origin isolated (COOP + COEP, playground/csp.py): the Python
+    """Python pages are cross-origin isolated (COOP + COEP, playground/preview/csp.py): the Python
     worker's script must carry COEP itself to start inside such a page."""
     if url.endswith("/flint/py-worker.js"):
         headers["Cross-Origin-Embedder-Policy"] = "require-corp"

@@ -1,0 +1,1 @@
+"""The playground socket: the consumer (one per open playground), its route, its flood throttle."""

@@ -1,7 +1,7 @@
 """The playground socket: one per open playground, many generations over it.
 
 Thin by design: validate a message, then start, stop or answer. A generation
-runs in a task the consumer owns (see generation.py) and is cancelled on Stop
+runs in a task the consumer owns (see playground/generations/runner.py) and is cancelled on Stop
 and on disconnect; ``receive`` never awaits a running generation.
 """
 

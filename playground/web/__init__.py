@@ -1,0 +1,1 @@
+"""HTTP: the pages (new, playground, share, embed), import/export, and the JSON and SSE APIs."""

@@ -1,8 +1,8 @@
 """Share links: the read-only page, its embeddable variant, and Fork.
 
 Server-rendered and complete without JavaScript: code highlighted with
-Pygments (playground/highlight.py), the web preview in a sandboxed ``srcdoc``
-iframe (playground/preview.py). Unknown and malformed ids get the very same
+Pygments (playground/preview/highlight.py), the web preview in a sandboxed ``srcdoc``
+iframe (playground/preview/document.py). Unknown and malformed ids get the very same
 404 page, so the response tells a guesser nothing.
 """
 

@@ -1,0 +1,1 @@
+"""The embedded local model: llama.cpp in a supervised process, model files fetched and verified."""

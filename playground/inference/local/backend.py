@@ -59,7 +59,7 @@ class LocalModelBackend:
         self._max_tokens = max_tokens
         self._timeout = timeout
         self.load_timeout = load_timeout
-        # The same fair line as every backend's (playground/queueing.py), with room
+        # The same fair line as every backend's (playground/inference/queue.py), with room
         # for one: it guards the model also when the backend is used on its own.
         self.queue = UpstreamQueue(cap=1, size=1_000)
         # One generation at a time on the local model; the rest wait in line.

@@ -59,7 +59,7 @@ MODELS: dict[str, ModelSpec] = {
             name="qwen2.5-coder-1.5b",
             description="Qwen2.5-Coder-1.5B-Instruct, Q4_K_M (better code, ~2.5x slower here)",
             sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
-            hash_source="official Qwen GGUF hash (per ARCHITECTURE.md)",
+            hash_source="official Qwen GGUF hash (Qwen2.5-Coder-Instruct-GGUF release)",
             size=1_117_320_768,
             hub_url=f"{_HF}/Qwen/Qwen2.5-Coder-1.5B-Instruct-GGUF/resolve/main/"
             "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
@@ -69,7 +69,7 @@ MODELS: dict[str, ModelSpec] = {
             name="qwen2.5-coder-0.5b",
             description="Qwen2.5-Coder-0.5B-Instruct, Q4_K_M (default: fastest usable on 2 cores)",
             sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
-            hash_source="official Qwen GGUF hash (per ARCHITECTURE.md)",
+            hash_source="official Qwen GGUF hash (Qwen2.5-Coder-Instruct-GGUF release)",
             size=491_400_064,
             hub_url=f"{_HF}/Qwen/Qwen2.5-Coder-0.5B-Instruct-GGUF/resolve/main/"
             "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",

@@ -39,7 +39,7 @@ class ServerConfig:
     alias: str  # the model name the OpenAI API answers to
     threads: int = 2
     n_ctx: int = 8192
-    cache: bool = False  # llama-cpp-python's RAM state cache (see ARCHITECTURE notes)
+    cache: bool = False  # llama-cpp-python's RAM state cache (FLINT_LOCAL_CACHE)
     extra_args: tuple[str, ...] = field(default_factory=tuple)
 
     def argv(self, port: int) -> list[str]:
