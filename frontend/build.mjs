@@ -22,8 +22,8 @@ const common = {
   logLevel: "info",
 };
 const builds = [
-  { ...common, entryPoints: { app: "src/main.js", "py-worker": "src/py-worker.js" }, format: "esm" },
-  { ...common, entryPoints: { "preview-frame": "src/preview-frame.js" }, format: "iife" },
+  { ...common, entryPoints: { app: "src/main.js", "py-worker": "src/python/py-worker.js" }, format: "esm" },
+  { ...common, entryPoints: { "preview-frame": "src/preview/preview-frame.js" }, format: "iife" },
 ];
 
 // Pyodide's runtime, served by Flint itself (no CDN). Source maps are left out.

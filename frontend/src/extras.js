@@ -3,11 +3,11 @@
 // and read-only mode for viewers (anyone but the owner).
 
 import "./extras.css";
-import { h } from "./dom.js";
-import { Autosave, makeReadOnly } from "./autosave.js";
-import { HistoryPanel } from "./history.js";
-import { SharePanel } from "./share.js";
-import { AllowanceView } from "./queue-status.js";
+import { h } from "./ui/dom.js";
+import { Autosave, makeReadOnly } from "./persistence/autosave.js";
+import { HistoryPanel } from "./persistence/history.js";
+import { SharePanel } from "./persistence/share.js";
+import { AllowanceView } from "./session/queue-status.js";
 
 export function installExtras({ boot, workspace, session, socket, status, updateButtons }) {
   const app = document.querySelector(".app") ?? document.body;

@@ -2,21 +2,21 @@
 // parts, and wires them together. Each part lives in its own module.
 
 import "./app.css";
-import { byTestId } from "./dom.js";
-import { Socket, socketUrl } from "./socket.js";
-import { ConnectionIndicator } from "./connection.js";
-import { Workspace } from "./workspace.js";
-import { Transcript } from "./transcript.js";
-import { StatusLine } from "./status.js";
-import { Preview } from "./preview.js";
-import { ConsolePanel, fixInstruction } from "./console-panel.js";
-import { Drafts } from "./draft.js";
-import { PythonRunner } from "./python-runner.js";
-import { Session } from "./session.js";
-import { installShortcuts, bindInstructionBox } from "./keyboard.js";
-import { LiveSession } from "./resume.js";
-import { LiveStatusLine } from "./queue-status.js";
-import { updateSendButton } from "./steer.js";
+import { byTestId } from "./ui/dom.js";
+import { Socket, socketUrl } from "./net/socket.js";
+import { ConnectionIndicator } from "./net/connection.js";
+import { Workspace } from "./editor/workspace.js";
+import { Transcript } from "./transcript/transcript.js";
+import { StatusLine } from "./status/status-line.js";
+import { Preview } from "./preview/preview.js";
+import { ConsolePanel, fixInstruction } from "./preview/console-panel.js";
+import { Drafts } from "./preview/draft.js";
+import { PythonRunner } from "./python/python-runner.js";
+import { Session } from "./session/session.js";
+import { installShortcuts, bindInstructionBox } from "./ui/keyboard.js";
+import { LiveSession } from "./session/resume.js";
+import { LiveStatusLine } from "./session/queue-status.js";
+import { updateSendButton } from "./session/steer.js";
 import { installExtras } from "./extras.js";
 
 function start() {

@@ -1,7 +1,7 @@
 // Share: a read-only link to the current revision (saved first), with Copy,
 // the embed snippet, and the small file menu: export as .zip, import.
 
-import { h } from "./dom.js";
+import { h } from "../ui/dom.js";
 import { postJson } from "./history.js";
 
 export class SharePanel {

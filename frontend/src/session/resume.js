@@ -10,8 +10,8 @@
 
 import { ChangeSet, Text } from "@codemirror/state";
 import { Session } from "./session.js";
-import { FileTracker } from "./rebase.js";
-import { hashFiles } from "./autosave.js";
+import { FileTracker } from "../editor/rebase.js";
+import { hashFiles } from "../persistence/autosave.js";
 import { applySteer, logText, renderSteer, segmentDelta } from "./steer.js";
 
 const PROTOCOL = 1;

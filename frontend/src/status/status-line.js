@@ -2,7 +2,7 @@
 // tokens/s and tokens while generating; the final numbers and the outcome
 // after. Also says when a request is waiting on a loading model or a retry.
 
-import { schedule } from "./frame.js";
+import { schedule } from "../ui/frame.js";
 
 const OUTCOME = { stop: "Done", length: "Cut off (length limit)", stopped: "Stopped", error: "Failed" };
 

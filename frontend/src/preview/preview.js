@@ -17,7 +17,7 @@
 // A heartbeat every 500 ms from the shown frame; none for 2 s → "Preview not
 // responding — Restart". Messages are checked both ways (source, origin, shape).
 
-import { h } from "./dom.js";
+import { h } from "../ui/dom.js";
 import { buildDocument, sameScripts } from "./preview-doc.js";
 
 const HEARTBEAT_TIMEOUT = 2000;

@@ -5,8 +5,8 @@
 // Entries arrive at any rate (a page can log in a loop); they are buffered and
 // rendered once per animation frame, and only the newest MAX_ENTRIES are kept.
 
-import { h } from "./dom.js";
-import { schedule } from "./frame.js";
+import { h } from "../ui/dom.js";
+import { schedule } from "../ui/frame.js";
 
 const MAX_ENTRIES = 500;
 

@@ -4,7 +4,7 @@
 // saves that revision's files as a new revision and loads them into the
 // editors as one undoable change per file.
 
-import { h } from "./dom.js";
+import { h } from "../ui/dom.js";
 
 const AUTHOR = { user: "you", model: "model", restore: "restore", fork: "fork", import: "import" };
 

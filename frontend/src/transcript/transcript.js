@@ -1,8 +1,8 @@
 // The transcript pane: turns in order, kept scrolled to the newest unless
 // the user scrolled up to read.
 
-import { h } from "./dom.js";
-import { schedule } from "./frame.js";
+import { h } from "../ui/dom.js";
+import { schedule } from "../ui/frame.js";
 import { Turn } from "./turn.js";
 
 export class Transcript {

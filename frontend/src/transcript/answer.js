@@ -6,11 +6,11 @@
 // last frame is split into lines; each finished line is rendered once and
 // appended; only the unfinished last line is redrawn.
 
-import { h } from "./dom.js";
+import { h } from "../ui/dom.js";
 import { renderInline } from "./inline.js";
 import { CodeBlock } from "./code-block.js";
 import { ChunkedList } from "./chunked.js";
-import { languageName, languageOfInfo } from "./languages.js";
+import { languageName, languageOfInfo } from "../editor/languages.js";
 
 const FENCE = /^\s{0,3}(`{3,}|~{3,})\s*([^`]*)$/;
 const HEADING = /^(#{1,6})\s+(.*)$/;

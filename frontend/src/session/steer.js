@@ -3,9 +3,9 @@
 // is marked "↪ steered: …"; a discarded tail (a half-received edit) stays
 // visible, struck through; the continuation streams in after the marker.
 
-import { h } from "./dom.js";
-import { flushNow, schedule } from "./frame.js";
-import { AnswerRenderer } from "./answer.js";
+import { h } from "../ui/dom.js";
+import { flushNow, schedule } from "../ui/frame.js";
+import { AnswerRenderer } from "../transcript/answer.js";
 
 // Send / Steer / disabled, from the session's state.
 export function updateSendButton(button, session, socket) {

@@ -2,7 +2,7 @@
 // gen.start / gen.stop, and routes every server message to the turn, the
 // status line and the workspace. One generation runs at a time.
 
-import { describeRejection } from "./turn.js";
+import { describeRejection } from "../transcript/turn.js";
 
 const PROTOCOL = 1;
 

@@ -7,9 +7,9 @@
 // then lays out that line only, where a growing <pre> is one inline formatting
 // context the browser lays out again in full on every append.
 
-import { h } from "./dom.js";
+import { h } from "../ui/dom.js";
 import { highlightInto, highlightLines } from "./highlight.js";
-import { parserFor } from "./languages.js";
+import { parserFor } from "../editor/languages.js";
 import { ChunkedList } from "./chunked.js";
 
 // Edit-format markers (playground/prompting.py): shown as markers, not code.

@@ -2,9 +2,9 @@
 // line (gen.queued), the steer → first token time, "try again in N s" for the
 // queue and rate limits, and the allowance left (shown next to it, small).
 
-import { h } from "./dom.js";
-import { schedule } from "./frame.js";
-import { StatusLine } from "./status.js";
+import { h } from "../ui/dom.js";
+import { schedule } from "../ui/frame.js";
+import { StatusLine } from "../status/status-line.js";
 
 const LIMITS = new Set(["gen.queue_full", "rate.limited"]);
 

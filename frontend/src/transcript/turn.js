@@ -1,10 +1,10 @@
 // One turn in the transcript: the instruction, the answer streaming in, what
 // happened to the model's edits, and the outcome.
 
-import { h } from "./dom.js";
-import { schedule, flushNow } from "./frame.js";
+import { h } from "../ui/dom.js";
+import { schedule, flushNow } from "../ui/frame.js";
 import { AnswerRenderer } from "./answer.js";
-import { OVERLAP } from "./rebase.js";
+import { OVERLAP } from "../editor/rebase.js";
 
 const OUTCOME = {
   stop: "done",

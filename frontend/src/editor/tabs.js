@@ -1,6 +1,6 @@
 // The file tab bar: one button per file, text = the file's path exactly.
 
-import { h } from "./dom.js";
+import { h } from "../ui/dom.js";
 
 export class TabBar {
   constructor(el, { onSelect }) {

@@ -8,7 +8,7 @@
 import { EditorView } from "@codemirror/view";
 import { isolateHistory } from "@codemirror/commands";
 import { EditorState, StateEffect, Transaction } from "@codemirror/state";
-import { h } from "./dom.js";
+import { h } from "../ui/dom.js";
 import { getJson } from "./history.js";
 
 const DELAY = 800;
