@@ -2,7 +2,7 @@
 // history and selection), one EditorView showing the active one, the tab bar,
 // and the model's edits arriving into any of them.
 
-import { ChangeSet, EditorState, Text } from "@codemirror/state";
+import { ChangeSet, EditorState, StateEffect, Text } from "@codemirror/state";
 import { EditorView } from "@codemirror/view";
 import { editorExtensions } from "./editor-setup.js";
 import { aiTransactionSpec, isAiTransaction } from "./ai-edit.js";
@@ -13,8 +13,9 @@ import { TabBar } from "./tabs.js";
 const MAX_TRACKED = 4;
 
 export class Workspace {
-  constructor({ editorEl, tabsEl, files, onChange }) {
-    this.onChange = onChange; // (path | null) after any document or file-set change
+  constructor({ editorEl, tabsEl, files }) {
+    this.listeners = []; // (path | null) after any document or file-set change
+    this.extra = []; // extensions added to every file's state (extend)
     this.trackers = []; // GenerationEdits, oldest first
     this.states = new Map();
     this.scroll = new Map();
@@ -31,7 +32,27 @@ export class Workspace {
   }
 
   createState(path, doc) {
-    return EditorState.create({ doc, extensions: editorExtensions(path, this.listener) });
+    return EditorState.create({ doc, extensions: [editorExtensions(path, this.listener), this.extra] });
+  }
+
+  // Call `fn(path | null)` after every change of a document or of the file set.
+  listen(fn) {
+    this.listeners.push(fn);
+  }
+
+  changed(path) {
+    for (const fn of this.listeners) fn(path);
+  }
+
+  // Add an extension to every file's state: now, and for files added later.
+  extend(extension) {
+    this.extra.push(extension);
+    const effects = StateEffect.appendConfig.of(extension);
+    for (const path of this.paths()) {
+      if (path === this.active) this.view.dispatch({ effects });
+      else this.states.set(path, this.states.get(path).update({ effects }).state);
+    }
+    if (!this.active) this.view.dispatch({ effects });
   }
 
   paths() {
@@ -95,7 +116,7 @@ export class Workspace {
       // Model edits are booked by whoever applied them (applyChanges).
       if (tr.docChanged && !isAiTransaction(tr)) this.recordUser(this.active, tr.changes, null);
     }
-    this.onChange(this.active);
+    this.changed(this.active);
   }
 
   recordUser(path, changes, except) {
@@ -105,10 +126,10 @@ export class Workspace {
   // Apply one model edit (already mapped onto the current document).
   applyChanges(path, changes, meta, source) {
     const spec = aiTransactionSpec(changes, meta);
-    if (path === this.active) this.view.dispatch(spec); // → viewUpdated → onChange
+    if (path === this.active) this.view.dispatch(spec); // → viewUpdated → changed
     else {
       this.states.set(path, this.states.get(path).update(spec).state);
-      this.onChange(path);
+      this.changed(path);
     }
     // Other generations' servers never saw this edit: for them it is the user's.
     this.recordUser(path, changes, source);
@@ -120,7 +141,7 @@ export class Workspace {
     if (!this.active) this.open(path);
     this.renderTabs();
     this.tabs.flash(path);
-    this.onChange(path);
+    this.changed(path);
   }
 
   removeFile(path) {
@@ -133,7 +154,7 @@ export class Workspace {
       else this.view.setState(this.createState("untitled.txt", ""));
     }
     this.renderTabs();
-    this.onChange(null);
+    this.changed(null);
   }
 
   renameFile(from, to) {
@@ -152,7 +173,7 @@ export class Workspace {
       this.open(to);
     }
     this.renderTabs();
-    this.onChange(null);
+    this.changed(null);
   }
 }
 

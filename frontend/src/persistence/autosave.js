@@ -5,11 +5,11 @@
 // picks "Keep mine" or "Take theirs". Leaving the page makes one last attempt,
 // and keeps a copy in sessionStorage in case that attempt did not land.
 
-import { EditorView } from "@codemirror/view";
-import { isolateHistory } from "@codemirror/commands";
-import { EditorState, StateEffect, Transaction } from "@codemirror/state";
+import "./panels.css";
 import { h } from "../ui/dom.js";
-import { getJson } from "./history.js";
+import { getJson } from "../net/http.js";
+import { loadFiles } from "../editor/load-files.js";
+import { hashFiles } from "./files-hash.js";
 
 const DELAY = 800;
 
@@ -36,11 +36,7 @@ export class Autosave {
     this.timer = null;
     this.waiters = [];
     this.backupKey = `flint:backup:${playground}`;
-    const previous = workspace.onChange;
-    workspace.onChange = (path) => {
-      previous?.(path);
-      this.changed();
-    };
+    workspace.listen(() => this.changed());
     window.addEventListener("pagehide", () => this.final());
     window.addEventListener("beforeunload", () => this.final());
     document.addEventListener("visibilitychange", () => {
@@ -320,68 +316,56 @@ function stateName(text) {
   );
 }
 
-// Put `files` into the editors: one undoable change per changed file (the
-// smallest replacement), new files added, files not in `files` removed.
-export function loadFiles(workspace, files) {
-  for (const path of workspace.paths()) if (!(path in files)) workspace.removeFile(path);
-  for (const [path, text] of Object.entries(files)) {
-    if (!workspace.has(path)) {
-      workspace.addFile(path, text);
-      continue;
-    }
-    const state = workspace.state(path);
-    const old = state.doc.toString();
-    if (old === text) continue;
-    let from = 0;
-    const max = Math.min(old.length, text.length);
-    while (from < max && old.charCodeAt(from) === text.charCodeAt(from)) from++;
-    let endOld = old.length;
-    let endNew = text.length;
-    while (endOld > from && endNew > from && old.charCodeAt(endOld - 1) === text.charCodeAt(endNew - 1)) {
-      endOld--;
-      endNew--;
-    }
-    const spec = {
-      changes: { from, to: endOld, insert: text.slice(from, endNew) },
-      annotations: [Transaction.userEvent.of("input.load"), isolateHistory.of("full")],
-    };
-    if (path === workspace.active) workspace.view.dispatch(spec);
-    else {
-      const tr = workspace.states.get(path).update(spec);
-      workspace.states.set(path, tr.state);
-      workspace.recordUser(path, tr.changes, null);
-      workspace.onChange(path);
-    }
-  }
+// Errors that answer a files.save (the generic "error" handlers never see them).
+const SAVE_ERRORS = ["save.conflict", "files.invalid", "files.too_many", "files.bad_path", "files.too_large"];
+
+// The autosave and its indicator (before the Share button), wired to the
+// session: → the Autosave (window.flint.autosave).
+export function installAutosave({ session, socket, workspace }, { playground, panelHost }) {
+  const indicator = h("span", { class: "save-state", dataset: { testid: "save-state" }, role: "status", "aria-live": "polite" });
+  placeInTopbar(indicator);
+  const autosave = new Autosave({
+    socket,
+    workspace,
+    indicator,
+    panelHost,
+    playground,
+    hold: () => session.busy,
+    run: () => session.current,
+  });
+  // A save reply comes without `gen`: for a generation's error, hand it on.
+  const reply = function saveReply(msg, run) {
+    if (run) return false;
+    autosave.onReply(msg);
+  };
+  session
+    .on("session.ready", function autosaveReady(msg) {
+      autosave.recovered = autosave.ready(msg); // installResume waits for it
+    })
+    .on("files.saved", reply)
+    // While a gen.start waits for its answer, auth.forbidden is that answer.
+    .on("error:auth.forbidden", function saveForbidden(msg, run) {
+      if (run || session.pending) return false;
+      autosave.onReply(msg);
+    })
+    // The generation's edits are saved as the model's revision.
+    .on("gen.done", function saveModelRevision(msg, run) {
+      if (session.readOnly) return;
+      if (run.applied?.length) autosave.flush({ author: "model", gen: run.gen, force: true });
+      else autosave.flush();
+    });
+  for (const code of SAVE_ERRORS) session.on(`error:${code}`, reply);
+  // What was typed before a new instruction is saved as the user's revision.
+  session.hook("send", () => {
+    if (!session.busy) autosave.flush();
+  });
+  session.hook("lost", () => autosave.socketClosed());
+  return autosave;
 }
 
-// Make every editor read-only (viewers): now and for files added later.
-const readOnly = () => StateEffect.appendConfig.of([EditorState.readOnly.of(true), EditorView.editable.of(false)]);
-
-export function makeReadOnly(workspace) {
-  for (const path of workspace.paths()) {
-    if (path === workspace.active) workspace.view.dispatch({ effects: readOnly() });
-    else workspace.states.set(path, workspace.states.get(path).update({ effects: readOnly() }).state);
-  }
-  if (!workspace.active) workspace.view.dispatch({ effects: readOnly() });
-  const create = workspace.createState.bind(workspace);
-  workspace.createState = (path, doc) => create(path, doc).update({ effects: readOnly() }).state;
-}
-
-// A short, stable fingerprint of a file set (cyrb53 over sorted entries).
-export function hashFiles(files) {
-  const text = Object.keys(files)
-    .sort()
-    .map((p) => `${p}\u0000${files[p]}`)
-    .join("\u0001");
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ ch, 2654435761);
-    h2 = Math.imul(h2 ^ ch, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return `${(h2 >>> 0).toString(16)}${(h1 >>> 0).toString(16)}:${text.length}`;
+// Put a control into the top bar, before the Share button (or at the end).
+export function placeInTopbar(el) {
+  const shareButton = document.querySelector('[data-testid="share"]');
+  if (shareButton) shareButton.before(el);
+  else document.querySelector(".topbar")?.append(el);
 }

@@ -5,6 +5,8 @@
 // editors as one undoable change per file.
 
 import { h } from "../ui/dom.js";
+import { getJson, postJson } from "../net/http.js";
+import { placeInTopbar } from "./autosave.js";
 
 const AUTHOR = { user: "you", model: "model", restore: "restore", fork: "fork", import: "import" };
 
@@ -148,33 +150,10 @@ function when(iso) {
   return t.toLocaleString();
 }
 
-export async function getJson(url) {
-  const res = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
-  return answer(res);
-}
-
-export async function postJson(url, body) {
-  const res = await fetch(url, {
-    method: "POST",
-    headers: { "Content-Type": "application/json", Accept: "application/json" },
-    credentials: "same-origin",
-    body: JSON.stringify(body),
-  });
-  return answer(res);
-}
-
-async function answer(res) {
-  let data = null;
-  try {
-    data = await res.json();
-  } catch {
-    // not JSON
-  }
-  if (!res.ok) {
-    const err = new Error(data?.message ?? `HTTP ${res.status}`);
-    err.code = data?.code;
-    err.detail = data?.detail;
-    throw err;
-  }
-  return data;
+// The History button (next to the save indicator) and its panel:
+// → the HistoryPanel (window.flint.history).
+export function installHistory({ playground, host, autosave }) {
+  const button = h("button", { type: "button", class: "btn btn-small", dataset: { testid: "history" }, title: "Saved revisions", "aria-expanded": "false" }, "History");
+  placeInTopbar(button);
+  return new HistoryPanel({ button, host, playground, autosave });
 }

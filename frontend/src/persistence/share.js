@@ -2,7 +2,7 @@
 // the embed snippet, and the small file menu: export as .zip, import.
 
 import { h } from "../ui/dom.js";
-import { postJson } from "./history.js";
+import { postJson } from "../net/http.js";
 
 export class SharePanel {
   constructor({ button, host, playground, autosave }) {
@@ -84,4 +84,11 @@ function copyButton(field, testid) {
     setTimeout(() => (button.textContent = "Copy"), 1500);
   });
   return button;
+}
+
+// The template's Share button, enabled: → the SharePanel (window.flint.share),
+// or null on a page without one.
+export function installShare({ playground, host, autosave }) {
+  const button = document.querySelector('[data-testid="share"]');
+  return button ? new SharePanel({ button, host, playground, autosave }) : null;
 }

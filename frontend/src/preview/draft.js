@@ -105,3 +105,21 @@ export class Drafts {
     return { ...files, ...Object.fromEntries(this.map) };
   }
 }
+
+// The preview follows the answer: drafts grow with gen.delta and are dropped
+// when their edit lands, is rejected, or the turn ends.
+export function installDrafts({ session, drafts, preview }) {
+  session
+    .on("gen.delta", function draftDelta(msg) {
+      if (drafts.push(msg.text)) preview.update();
+    })
+    .on("gen.edit", function draftLanded(msg) {
+      if (drafts.drop(msg.path) | (msg.new_path ? drafts.drop(msg.new_path) : false)) preview.update();
+    })
+    .on("gen.edit_rejected", function draftRejected(msg) {
+      if (drafts.drop(msg.path)) preview.update();
+    });
+  session.hook("finish", () => {
+    if (drafts.clear()) preview.update();
+  });
+}

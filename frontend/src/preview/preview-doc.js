@@ -11,6 +11,8 @@
 
 import { cssProblem, htmlProblem, jsProblem } from "./validity.js";
 
+export { sameScripts } from "./same-scripts.js";
+
 const LINK = /<link\b[^>]*>/gi;
 const SCRIPT = /<script\b([^>]*)>([\s\S]*?)<\/script\s*>/gi;
 const NO_ENTRY = '<!doctype html><p style="font:14px system-ui;color:#666">No index.html to show.</p>';
@@ -67,10 +69,6 @@ export function buildDocument(files) {
   return { html, css, scripts, problem, entry };
 }
 
-// Same scripts (so the live document can be updated in place)?
-export function sameScripts(a, b) {
-  return a.length === b.length && a.every((s, i) => s.code === b[i].code && s.type === b[i].type);
-}
 
 function lineAt(text, offset) {
   let n = 1;

@@ -20,6 +20,7 @@
 // === the app origin the server validated and wrote into <html data-parent-origin>.
 
 import morphdom from "morphdom";
+import { sameScripts } from "./same-scripts.js";
 
 (() => {
   const APP = document.documentElement.dataset.parentOrigin;
@@ -169,10 +170,6 @@ import morphdom from "morphdom";
       mode = "failed";
     }
     if (mode !== "invalid") post({ type: "rendered", version: msg.version, mode, t: performance.now() });
-  }
-
-  function sameScripts(a, b) {
-    return a.length === b.length && a.every((s, i) => s.code === b[i].code && s.type === b[i].type);
   }
 
   function parse(html) {

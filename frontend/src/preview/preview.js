@@ -19,10 +19,10 @@
 
 import { h } from "../ui/dom.js";
 import { buildDocument, sameScripts } from "./preview-doc.js";
+import { validMessage } from "./frame-messages.js";
 
 const HEARTBEAT_TIMEOUT = 2000;
 const LOAD_TIMEOUT = 5000;
-const LEVELS = new Set(["log", "info", "warn", "error", "debug"]);
 const MAX_MESSAGES_PER_S = 300;
 const MAX_SAMPLES = 2000;
 
@@ -303,27 +303,4 @@ export class Preview {
 function sameCss(a, b) {
   const ka = Object.keys(a);
   return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
-}
-
-const isInt = (v) => v === undefined || Number.isInteger(v);
-const isStr = (v, max = 20000) => typeof v === "string" && v.length <= max;
-
-// The frame → app vocabulary; anything else is dropped.
-function validMessage(m) {
-  if (!m || typeof m !== "object" || Array.isArray(m)) return false;
-  switch (m.type) {
-    case "ready":
-    case "heartbeat":
-      return true;
-    case "rendered":
-      return Number.isInteger(m.version) && isStr(m.mode, 16);
-    case "invalid":
-      return Number.isInteger(m.version) && isInt(m.script) && isStr(m.message);
-    case "console":
-      return LEVELS.has(m.level) && Array.isArray(m.args) && m.args.length <= 100 && m.args.every((a) => isStr(a)) && isInt(m.script) && isInt(m.line);
-    case "error":
-      return (m.kind === "error" || m.kind === "rejection") && isStr(m.message) && isInt(m.script) && isInt(m.line) && (m.stack === undefined || isStr(m.stack));
-    default:
-      return false;
-  }
 }

@@ -1,22 +1,34 @@
 // The live status line under the instruction box: time to first token,
 // tokens/s and tokens while generating; the final numbers and the outcome
-// after. Also says when a request is waiting on a loading model or a retry.
+// after. Also says when a request is waiting on a loading model, a retry or
+// the shared waiting line (gen.queued), that a dropped socket is being
+// resumed, the steer → first token time, and "try again in N s" after the
+// queue or a rate limit refused. Which message sets what is up to the session
+// and its features (session/*.js); this is only the view.
 
 import { schedule } from "../ui/frame.js";
 
 const OUTCOME = { stop: "Done", length: "Cut off (length limit)", stopped: "Stopped", error: "Failed" };
+const LIMITS = new Set(["gen.queue_full", "rate.limited"]);
 
 export class StatusLine {
   constructor(el) {
     this.el = el;
     this.phase = "idle";
     this.ticker = null;
+    this.queueText = null;
+    this.steerMs = null;
+    this.detached = false;
     this.render = () => this.draw();
     this.set("idle", "Ready.");
   }
 
   // gen.start sent at `t` (performance.now()).
   begin(t) {
+    Object.assign(this, { queueText: null, steerMs: null, detached: false });
+    delete this.el.dataset.steerMs;
+    delete this.el.dataset.queuePosition;
+    delete this.el.dataset.loading;
     Object.assign(this, { tSend: t, tFirst: null, tokens: 0, retryText: null, model: null, final: null });
     this.phase = "waiting";
     clearInterval(this.ticker);
@@ -46,6 +58,33 @@ export class StatusLine {
     schedule(this.render);
   }
 
+  // gen.queued
+  queued(position) {
+    this.queueText = `Waiting in line: position ${position}`;
+    this.el.dataset.queuePosition = position;
+    schedule(this.render);
+  }
+
+  // gen.loading: the local model is starting (the first request after a start).
+  loadingModel() {
+    this.queueText = "Loading the local model… (the first start takes a while)";
+    this.el.dataset.loading = "1";
+    schedule(this.render);
+  }
+
+  // The first token after a steer took effect, `ms` after gen.steer was sent.
+  steered(ms) {
+    this.steerMs = ms;
+    this.el.dataset.steerMs = Math.round(ms);
+    schedule(this.render);
+  }
+
+  // The socket dropped mid-generation; it resumes after the reconnect.
+  detach(on) {
+    this.detached = on;
+    schedule(this.render);
+  }
+
   // gen.done: prefer the server's stats; fall back to what the page measured.
   done(reason, stats = {}, error = null) {
     clearInterval(this.ticker);
@@ -61,6 +100,10 @@ export class StatusLine {
   }
 
   draw() {
+    if (this.phase === "waiting" && this.queueText && !this.retryText) {
+      this.set("waiting", this.queueText);
+      return;
+    }
     if (this.phase === "waiting") {
       const secs = ((performance.now() - this.tSend) / 1000).toFixed(1);
       this.set("waiting", this.retryText ?? `Waiting for the model… ${secs}s`);
@@ -71,6 +114,13 @@ export class StatusLine {
       const numbers = this.numbers({ ...measured, ...definedOnly(stats) });
       const head = error ? `${OUTCOME.error}: ${error.code}` : OUTCOME[reason] ?? reason;
       this.set("done", [head, ...numbers].join(" · "), reason);
+    }
+    if (this.detached && (this.phase === "waiting" || this.phase === "streaming")) {
+      this.el.textContent = `Reconnecting… (the generation goes on) · ${this.el.textContent}`;
+    }
+    if (this.phase === "done" && this.final?.error && LIMITS.has(this.final.error.code)) {
+      const after = this.final.error.retry_after;
+      if (after != null) this.el.textContent += ` · try again in ${Math.max(1, Math.ceil(after))} s`;
     }
   }
 
@@ -96,6 +146,7 @@ export class StatusLine {
       tokens: tokens ?? 0,
       tokensPerS: tokens_per_s == null ? "" : tokens_per_s.toFixed(1),
     });
+    if (this.steerMs != null) out.push(`steer → first token ${Math.round(this.steerMs)} ms`);
     return out;
   }
 

@@ -3,15 +3,29 @@
 
 const INLINE = /(`+)([^`]+?)\1|\*\*([^*]+?)\*\*|(?<![*\w])\*([^*\s][^*]*?)\*(?![*\w])/g;
 
-export function renderInline(parent, text) {
+// Pure: a line → its pieces, strings (plain text) and {tag, text} with tag
+// "code", "strong" or "em".
+export function inlineTokens(text) {
+  const out = [];
   let last = 0;
   for (const m of text.matchAll(INLINE)) {
-    if (m.index > last) parent.append(text.slice(last, m.index));
+    if (m.index > last) out.push(text.slice(last, m.index));
     const [tag, inner] = m[2] !== undefined ? ["code", m[2]] : m[3] !== undefined ? ["strong", m[3]] : ["em", m[4]];
-    const el = document.createElement(tag);
-    el.textContent = inner;
-    parent.append(el);
+    out.push({ tag, text: inner });
     last = m.index + m[0].length;
   }
-  if (last < text.length) parent.append(text.slice(last));
+  if (last < text.length) out.push(text.slice(last));
+  return out;
+}
+
+export function renderInline(parent, text) {
+  for (const token of inlineTokens(text)) {
+    if (typeof token === "string") {
+      parent.append(token);
+      continue;
+    }
+    const el = document.createElement(token.tag);
+    el.textContent = token.text;
+    parent.append(el);
+  }
 }

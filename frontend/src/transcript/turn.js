@@ -32,6 +32,8 @@ export class Turn {
       this.outcomeEl,
     );
     this.answer = new AnswerRenderer(this.answerEl);
+    this.steerSegment = null; // after a steer: the element the continuation streams into
+    this.segmentText = ""; // the text of the current segment (to redraw a cut)
     this.frame = () => {
       this.answer.flush();
       this.onRendered();
@@ -48,7 +50,36 @@ export class Turn {
 
   delta(text) {
     this.clearRetry();
+    this.segmentText += text;
     this.answer.push(text);
+    schedule(this.frame);
+  }
+
+  // A steer took effect (gen.steered, or redrawn after a reload): cut the
+  // answer, strike the dropped `tail` (the end of what is on screen), mark
+  // the steer, and stream the continuation into a new segment.
+  steered(instruction, tail) {
+    flushNow(this.frame);
+    if (tail) {
+      // The cut lies inside what is on screen: draw the current segment again,
+      // up to the cut, then the dropped tail struck through.
+      const segment = this.steerSegment ?? this.answerEl;
+      const text = this.segmentText.slice(0, Math.max(0, this.segmentText.length - tail.length));
+      segment.replaceChildren();
+      const again = new AnswerRenderer(segment);
+      again.push(text);
+      again.finish();
+      segment.append(h("div", { class: "steer-discarded", dataset: { testid: "steer-discarded" }, title: "Dropped by the steer" }, tail));
+    } else {
+      this.answer.finish();
+    }
+    this.answerEl.append(h("div", { class: "steer-marker", dataset: { testid: "steer-marker" } }, `↪ steered: ${instruction}`));
+    const next = h("div", { class: "steer-segment" });
+    this.answerEl.append(next);
+    this.steerSegment = next;
+    this.segmentText = "";
+    this.answer = new AnswerRenderer(next);
+    this.onRendered();
     schedule(this.frame);
   }
 
