@@ -87,9 +87,9 @@ function createSocket(parts, boot) {
   });
 }
 
-// The features, in order: for a message several features handle, handlers
-// run in the order installed (autosave before resume: resuming waits for
-// the autosave's recovery of a reloaded page's unsaved files).
+// The features. Handlers of one message run in the order installed; the one
+// order that matters: autosave before resume (resuming after a reload waits
+// for the autosave's recovery of the unsaved files, set on session.ready).
 function installFeatures(parts, boot) {
   const { playground } = boot;
   const host = document.querySelector(".app") ?? document.body;

@@ -175,3 +175,14 @@ test("installSteer: a steer that came too late is said, not shown as the turn's 
   assert.equal(t.turns[0].log.some(([n]) => n === "error"), false);
   assert.match(t.statusLog.at(-1)[1], /already finished/);
 });
+
+test("a read-only session sends nothing, not even a steer, whatever hooks are installed", () => {
+  const t = setup();
+  installSteer(t);
+  started(t);
+  t.session.readOnly = true;
+  const before = t.sent.length;
+  assert.equal(t.session.send("steer it"), false);
+  assert.equal(t.sent.length, before);
+  assert.match(t.statusLog.at(-1)[1], /Read-only/);
+});

@@ -1,18 +1,14 @@
 // Read-only mode for viewers (anyone but the owner, e.g. a share link): the
-// editors do not take input, History and Share are off, Send refuses, and a
-// banner offers to fork.
+// editors do not take input, History and Share are off, the session sends
+// nothing (Session.send refuses while session.readOnly), and a banner offers
+// to fork.
 
 import { EditorState } from "@codemirror/state";
 import { EditorView } from "@codemirror/view";
 import { h } from "../ui/dom.js";
 
-export function installReadOnly({ session, workspace, status }, { app, buttons = [] }) {
+export function installReadOnly({ session, workspace }, { app, buttons = [] }) {
   let viewer = false;
-  session.hook("send", () => {
-    if (!session.readOnly) return undefined;
-    status.say("Read-only: fork this playground to edit it.");
-    return false;
-  });
   session.on("session.ready", function readOnlyMode(msg) {
     session.readOnly = msg.role === "viewer";
     if (!session.readOnly || viewer) return;

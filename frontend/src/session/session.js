@@ -28,7 +28,7 @@ export class Session {
     this.current = null; // the running generation
     this.byGen = new Map(); // gen id → run {turn, edits, seq, gen, applied, answerLog, answerText, …}
     this.info = null; // session.ready
-    this.readOnly = false; // a viewer's page (installReadOnly)
+    this.readOnly = false; // a viewer's page: sends nothing (set by installReadOnly)
     this.table = new Map(); // the dispatch table: type (or "error:<code>") → [handler(msg, run)]
     // Points where features hook into the page's side (not server messages):
     //   send(instruction)  → undefined (go on), or the result of send (taken or refused)
@@ -89,6 +89,10 @@ export class Session {
 
   // → true when the request (or whatever a send hook made of it) went out.
   send(instruction) {
+    if (this.readOnly) {
+      this.status.say("Read-only: fork this playground to edit it.");
+      return false;
+    }
     for (const hook of this.hooks.send) {
       const result = hook(instruction);
       if (result !== undefined) return result;
