@@ -186,3 +186,17 @@ test("a read-only session sends nothing, not even a steer, whatever hooks are in
   assert.equal(t.sent.length, before);
   assert.match(t.statusLog.at(-1)[1], /Read-only/);
 });
+
+test("installQueueStatus: gen.queued and gen.loading reach the status line", async () => {
+  const { installQueueStatus } = await import("../src/session/queue-status.js");
+  const t = setup();
+  installQueueStatus(t);
+  started(t);
+  t.session.receive({ type: "gen.queued", gen: "g1", seq: 2, position: 3 });
+  t.session.receive({ type: "gen.loading", gen: "g1", seq: 3 });
+  t.session.receive({ type: "gen.queued", gen: "other", seq: 9, position: 1 });
+  assert.deepEqual(
+    t.statusLog.filter(([name]) => name === "queued" || name === "loadingModel"),
+    [["queued", 3], ["loadingModel"]],
+  );
+});
