@@ -278,8 +278,3 @@ function installCoreHandlers(session) {
 function insertedText(ops) {
   return (ops ?? []).map((op) => op.insert ?? "").filter(Boolean).join("\n…\n");
 }
-
-// The table as names, for the README and for inspection: {type: [handler names]}.
-export function describeTable(session) {
-  return Object.fromEntries([...session.table].map(([type, handlers]) => [type, handlers.map((h) => h.name || "(anonymous)")]));
-}
