@@ -1,111 +1,110 @@
 // The playground page: reads the boot data the view rendered, builds the
-// parts, and wires them together. Each part lives in its own module.
+// shared parts (socket, session, workspace, transcript, status line, preview,
+// console), then installs the features. A feature is a function that wires
+// itself to the shared parts (handlers in the session's dispatch table, session
+// hooks, DOM): see frontend/README.md.
 
 import "./app.css";
-import { byTestId } from "./dom.js";
-import { Socket, socketUrl } from "./socket.js";
-import { ConnectionIndicator } from "./connection.js";
-import { Workspace } from "./workspace.js";
-import { Transcript } from "./transcript.js";
-import { StatusLine } from "./status.js";
-import { Preview } from "./preview.js";
-import { ConsolePanel, fixInstruction } from "./console-panel.js";
-import { Drafts } from "./draft.js";
-import { PythonRunner } from "./python-runner.js";
-import { Session } from "./session.js";
-import { installShortcuts, bindInstructionBox } from "./keyboard.js";
-import { LiveSession } from "./resume.js";
-import { LiveStatusLine } from "./queue-status.js";
-import { updateSendButton } from "./steer.js";
-import { installExtras } from "./extras.js";
+import { byTestId } from "./ui/dom.js";
+import { Socket, socketUrl } from "./net/socket.js";
+import { ConnectionIndicator } from "./net/connection.js";
+import { Workspace } from "./editor/workspace.js";
+import { Transcript } from "./transcript/transcript.js";
+import { StatusLine } from "./status/status-line.js";
+import { installModelInfo } from "./status/model-info.js";
+import { Preview } from "./preview/preview.js";
+import { ConsolePanel, fixInstruction } from "./preview/console-panel.js";
+import { Drafts, installDrafts } from "./preview/draft.js";
+import { PythonRunner } from "./python/python-runner.js";
+import { Session } from "./session/session.js";
+import { installSteer } from "./session/steer.js";
+import { installResume } from "./session/resume.js";
+import { installAllowance, installQueueStatus } from "./session/queue-status.js";
+import { installAutosave } from "./persistence/autosave.js";
+import { installHistory } from "./persistence/history.js";
+import { installShare } from "./persistence/share.js";
+import { installReadOnly } from "./persistence/read-only.js";
+import { installControls } from "./ui/controls.js";
 
 function start() {
   const boot = JSON.parse(document.getElementById("flint-boot").textContent);
-  const ui = {
-    instruction: byTestId("instruction"),
-    send: byTestId("send"),
-    stop: byTestId("stop"),
-    previewFrame: byTestId("preview"),
-    model: document.querySelector(".model-info"),
-  };
-
-  let session;
-  const consolePanel = new ConsolePanel(byTestId("console"), {
-    onFix: (entry) => session.send(fixInstruction(entry)),
-    placeholder: ui.previewFrame ? undefined : "Output of Run appears here.",
-  });
-  const files = () => workspace.files();
-  const drafts = ui.previewFrame
-    ? new Drafts(
-        () => workspace.paths(),
-        (path) => workspace.text(path),
-      )
-    : null;
-  const preview = ui.previewFrame ? new Preview(ui.previewFrame, { getFiles: files, drafts, consolePanel }) : null;
-  const workspace = new Workspace({
-    editorEl: byTestId("editor"),
-    tabsEl: document.querySelector(".tabs"),
-    files: boot.files,
-    onChange: () => preview?.update(),
-  });
-  preview?.update();
-  const runPane = document.querySelector(".run-pane");
-  const python = runPane ? new PythonRunner(runPane, { getFiles: files, consolePanel }) : null;
-
-  const status = new LiveStatusLine(byTestId("status"));
-  const indicator = new ConnectionIndicator(byTestId("connection"));
-  const transcript = new Transcript(byTestId("transcript"), {
-    retry: (instruction) => session.send(instruction),
-    askFix: (rejection) => session.askFix(rejection),
-    applyAnyway: (turn, rejection) => session.applyAnyway(turn, rejection),
-  });
-
-  const updateButtons = () => {
-    updateSendButton(ui.send, session, socket);
-    ui.stop.disabled = !session.busy;
-  };
-  const socket = new Socket(socketUrl(boot.ws_path), {
-    onMessage: (msg) => {
-      session.onMessage(msg);
-      if (msg.type === "session.ready" && ui.model) ui.model.textContent = `${msg.model} · ${msg.backend}`;
-    },
-    onState: (state, s) => {
-      indicator.show(state, s);
-      if (session) updateButtons();
-    },
-    onClose: () => session.connectionLost(),
-  });
-  session = new LiveSession({
-    socket,
-    workspace,
-    transcript,
-    status,
-    maxMessageBytes: boot.max_message_bytes,
-    onBusyChange: updateButtons,
-    hooks: drafts
-      ? {
-          delta: (text) => drafts.push(text) && preview.update(),
-          edit: (path, newPath) => (drafts.drop(path) | (newPath ? drafts.drop(newPath) : false)) && preview.update(),
-          rejected: (path) => drafts.drop(path) && preview.update(),
-          done: () => drafts.clear() && preview.update(),
-        }
-      : {},
-  });
-
-  const send = () => {
-    if (session.send(ui.instruction.value)) ui.instruction.value = "";
-  };
-  ui.send.addEventListener("click", send);
-  ui.stop.addEventListener("click", () => session.stop());
-  bindInstructionBox(ui.instruction, send);
-  installShortcuts({ send, stop: () => session.stop(), isBusy: () => session.busy });
-
-  const extras = installExtras({ boot, workspace, session, socket, status, updateButtons });
-  updateButtons();
-  socket.connect();
+  const parts = createParts(boot);
+  const features = installFeatures(parts, boot);
+  parts.socket.connect();
   // For debugging and browser tests: the live objects, read-only use.
-  window.flint = { boot, workspace, session, socket, preview, python, console: consolePanel };
-  Object.assign(window.flint, extras);
+  const { workspace, session, socket, preview, python, consolePanel } = parts;
+  window.flint = { boot, workspace, session, socket, preview, python, console: consolePanel, ...features };
+}
+
+// The shared parts. Callbacks that need a part built later (the session)
+// reach it through `parts` when they run.
+function createParts(boot) {
+  const parts = {};
+  const previewFrame = byTestId("preview");
+  parts.consolePanel = new ConsolePanel(byTestId("console"), {
+    onFix: (entry) => parts.session.send(fixInstruction(entry)),
+    placeholder: previewFrame ? undefined : "Output of Run appears here.",
+  });
+  parts.workspace = new Workspace({ editorEl: byTestId("editor"), tabsEl: document.querySelector(".tabs"), files: boot.files });
+  Object.assign(parts, createOutput(parts, previewFrame));
+  parts.status = new StatusLine(byTestId("status"));
+  parts.transcript = new Transcript(byTestId("transcript"), {
+    retry: (instruction) => parts.session.send(instruction),
+    askFix: (rejection) => parts.session.askFix(rejection),
+    applyAnyway: (turn, rejection) => parts.session.applyAnyway(turn, rejection),
+  });
+  parts.socket = createSocket(parts, boot);
+  parts.session = new Session({ ...parts, maxMessageBytes: boot.max_message_bytes });
+  return parts;
+}
+
+// Where the files show: the live preview (web playgrounds, with drafts of
+// what the model is writing) or the Python runner.
+function createOutput({ workspace, consolePanel }, previewFrame) {
+  const getFiles = () => workspace.files();
+  const runPane = document.querySelector(".run-pane");
+  const python = runPane ? new PythonRunner(runPane, { getFiles, consolePanel }) : null;
+  if (!previewFrame) return { drafts: null, preview: null, python };
+  const drafts = new Drafts(
+    () => workspace.paths(),
+    (path) => workspace.text(path),
+  );
+  const preview = new Preview(previewFrame, { getFiles, drafts, consolePanel });
+  workspace.listen(() => preview.update());
+  preview.update();
+  return { drafts, preview, python };
+}
+
+function createSocket(parts, boot) {
+  const indicator = new ConnectionIndicator(byTestId("connection"));
+  return new Socket(socketUrl(boot.ws_path), {
+    onMessage: (msg) => parts.session.receive(msg),
+    onState: (state, socket) => {
+      indicator.show(state, socket);
+      parts.controls?.update();
+    },
+    onClose: () => parts.session.connectionLost(),
+  });
+}
+
+// The features. Handlers of one message run in the order installed; the one
+// order that matters: autosave before resume (resuming after a reload waits
+// for the autosave's recovery of the unsaved files, set on session.ready).
+function installFeatures(parts, boot) {
+  const { playground } = boot;
+  const host = document.querySelector(".app") ?? document.body;
+  parts.controls = installControls(parts, { instruction: byTestId("instruction"), send: byTestId("send"), stop: byTestId("stop") });
+  if (parts.drafts) installDrafts(parts);
+  installQueueStatus(parts);
+  const allowance = installAllowance(parts);
+  installSteer(parts);
+  const autosave = installAutosave(parts, { playground, panelHost: host });
+  const history = installHistory({ playground, host, autosave });
+  const share = installShare({ playground, host, autosave });
+  installReadOnly(parts, { app: host, buttons: [history.button, share?.button] });
+  installResume(parts, { playground, recovered: () => autosave.recovered });
+  installModelInfo(parts, document.querySelector(".model-info"));
+  return { autosave, history, share, allowance };
 }
 
 start();
