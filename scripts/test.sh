@@ -17,6 +17,13 @@ if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
 fi
 
 PY=.venv/bin/python
+echo "==> front end: node --test on the pure modules"
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  (cd frontend && npm ci --no-audit --no-fund --loglevel=error && npm test)
+else
+  echo "node/npm not found: the front-end unit tests need Node 20+" >&2
+  exit 1
+fi
 echo "==> ruff"
 $PY -m ruff format --check .
 $PY -m ruff check .

@@ -4,7 +4,7 @@
 
 import { backoffDelay } from "./backoff.js";
 
-const CLOSE_NOT_FOUND = 4404; // playground/consumers.py: the playground is gone
+const CLOSE_NOT_FOUND = 4404; // playground/socket/consumer.py: the playground is gone
 const PING_EVERY = 25_000;
 
 export const State = Object.freeze({

@@ -2,7 +2,7 @@
 // into the console panel, Stop for a long run.
 //
 // Stop: when the page is cross-origin isolated (Python pages are served with
-// COOP + COEP, see playground/csp.py) the worker shares an interrupt buffer
+// COOP + COEP, see playground/preview/csp.py) the worker shares an interrupt buffer
 // (SharedArrayBuffer) and Stop raises KeyboardInterrupt inside the program;
 // otherwise, or when the program ignores it for 1 s, the worker is terminated
 // and a fresh one starts (Pyodide loads again on the next run).

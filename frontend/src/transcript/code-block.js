@@ -12,7 +12,7 @@ import { highlightInto, highlightLines } from "./highlight.js";
 import { parserFor } from "../editor/languages.js";
 import { ChunkedList } from "./chunked.js";
 
-// Edit-format markers (playground/prompting.py): shown as markers, not code.
+// Edit-format markers (playground/generations/prompt.py): shown as markers, not code.
 const MARKER = /^(<{7} SEARCH|={7}|>{7} REPLACE|\*\*\* (Begin Patch|End Patch|(Update|Add|Delete) File:.*|Move to:.*|End of File)|@@.*)$/;
 
 export class CodeBlock {
