@@ -23,9 +23,6 @@ PURE = [
     "playground.preview.document",
     "playground.preview.highlight",
     "playground.preview.headers",
-    "playground.persistence.files",
-    "playground.persistence.diff",
-    "playground.persistence.zipio",
 ]
 FRAMEWORK = ("django", "channels", "daphne")
 # Where wire messages may be built: the protocol package (and the test upstream,
@@ -96,6 +93,10 @@ def _reachable(start: str) -> set[str]:
             continue
         seen.add(module)
         todo.extend(_imports(module)[0])
+        # Importing a.b.c runs a/__init__ and a/b/__init__ first.
+        parent = module.rpartition(".")[0]
+        if parent in _modules():
+            todo.append(parent)
     return seen
 
 

@@ -1,1 +1,1 @@
-"""A generation: from gen.start to gen.done (service), run (runner), framed (relay), prompted, limited."""
+"""A generation from gen.start to gen.done: started (service), run (runner), framed (relay)."""

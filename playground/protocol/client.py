@@ -69,7 +69,10 @@ class GenResume(_Message, tag="gen.resume"):
 class FilesSave(_Message, tag="files.save"):
     """Save the files as a new revision, if the playground is still at ``base_version``."""
 
-    files: Annotated[dict[Path, str], msgspec.Meta(max_length=MAX_FILES)]
+    # Not bounded here: the save rules (persistence/files.py) check count, paths
+    # and sizes and answer files.invalid naming the rule; the message size limit
+    # bounds what can arrive at all.
+    files: dict[str, str]
     base_version: Annotated[int, msgspec.Meta(ge=0)]
     author: Literal["user", "model"] = "user"
     gen: GenId | None = None  # the generation whose edits this save carries
