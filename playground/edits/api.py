@@ -18,7 +18,8 @@ def _run(files: Mapping[str, str], text: str, fmt: Format, active: str | None) -
     return EditResult(
         files=stream.files,
         errors=[e for e in events if isinstance(e, EditRejected)],
-        applied=[e for e in events if isinstance(e, EditApplied)],
+        applied=[e for e in events if isinstance(e, EditApplied) and e.changed],
+        unchanged=[e for e in events if isinstance(e, EditApplied) and not e.changed],
     )
 
 

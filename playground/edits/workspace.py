@@ -46,6 +46,8 @@ class Workspace:
             return self.reject(path, hunk, f"Two parts of hunk {hunk} change the same text.")
         target = new_path or path
         moving = target != path
+        if not spans and not moving:
+            return EditApplied(path, hunk, [], "unchanged")
         event = self._commit(target, old, apply_spans(old, spans), spans, hunk, path)
         if isinstance(event, EditRejected):
             return event
@@ -60,6 +62,8 @@ class Workspace:
         old = self.files.get(path)
         spans = minimal_spans(old, text) if old is not None else [Span(0, 0, text)]
         spans = [s for s in spans if s.start != s.end or s.insert]
+        if old == text:
+            return EditApplied(path, hunk, [], "unchanged")
         event = self._commit(path, old, text, spans, hunk, path)
         if isinstance(event, EditRejected):
             return event

@@ -64,7 +64,16 @@ def test_a_code_block_applies_at_its_closing_fence() -> None:
 def test_events_carry_wire_dicts() -> None:
     events, files = _all_at_once(SEARCH_REPLACE)
     rejected, applied = events
-    assert set(rejected) == {"path", "hunk", "reason", "lines", "snippet", "line", "column", "ops"}
+    assert set(rejected) == {
+        "path",
+        "hunk",
+        "reason",
+        "lines",
+        "snippet",
+        "line",
+        "column",
+        "ops",
+    }
     assert rejected["line"] == 6
     assert rejected["ops"]
     assert applied == {
