@@ -12,11 +12,10 @@ from dataclasses import dataclass
 
 from playground.edits.diffing import minimal_spans
 from playground.edits.languages import language_for_fence, language_for_path, same_family
-from playground.edits.lines import LineTable, to_eol
 from playground.edits.model import EditEvent
 from playground.edits.paths import bad_path, path_in_line, resolve
 from playground.edits.placement import plan_symbols
-from playground.edits.wholefile import is_whole_file
+from playground.edits.wholefile import is_whole_file, whole_file_text
 from playground.edits.workspace import Workspace
 
 
@@ -85,15 +84,11 @@ def apply_fence(ws: Workspace, fence: Fence, active: str | None, hunk: int) -> E
         return ws.reject(path, hunk, problem, [path])
     block = "".join(line + "\n" for line in fence.lines)
     if path not in ws.files:
-        return ws.add(path, hunk, block)
+        return ws.add(path, hunk, whole_file_text(None, fence.lines))
     old = ws.files[path]
     lang = language_for_path(path)
     if lang is None or is_whole_file(lang, old, block):
-        table = LineTable.of(old)
-        whole = to_eol(block, table.eol)
-        if old and not table.final_newline:
-            whole = whole.removesuffix(table.eol)
-        return ws.update(path, hunk, minimal_spans(old, whole))
+        return ws.update(path, hunk, minimal_spans(old, whole_file_text(old, fence.lines)))
     # The block stays LF here; placement converts what it inserts to the file's EOL.
     planned = plan_symbols(lang, old, block)
     if isinstance(planned, str):

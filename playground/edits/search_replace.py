@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from playground.edits.lines import LineTable
+from playground.edits.lines import LineTable, trim_blank_edges
 from playground.edits.model import EditEvent
 from playground.edits.paths import bad_path, resolve
 from playground.edits.workspace import Workspace
@@ -48,15 +48,6 @@ class Block:
         return False
 
 
-def _trim_blank_edges(lines: list[str]) -> list[str]:
-    start, end = 0, len(lines)
-    while start < end and not lines[start].strip():
-        start += 1
-    while end > start and not lines[end - 1].strip():
-        end -= 1
-    return lines[start:end]
-
-
 def apply_block(ws: Workspace, block: Block, hunk: int) -> EditEvent:
     if block.path is None:
         return ws.reject("", hunk, "The SEARCH/REPLACE block is not preceded by a file path.")
@@ -76,7 +67,7 @@ def apply_block(ws: Workspace, block: Block, hunk: int) -> EditEvent:
     found = table.find(search)
     if found.index is None:
         # Retry without blank lines at the edges, which models add or drop freely.
-        search, replace = _trim_blank_edges(search), _trim_blank_edges(replace)
+        search, replace = trim_blank_edges(search), trim_blank_edges(replace)
         found = table.find(search)
     if found.index is None:
         return ws.reject(

@@ -15,7 +15,35 @@ A block is the whole file when:
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+
+from playground.edits.lines import detect_eol, to_eol, trim_blank_edges
 from playground.edits.symbols import top_level_items
+
+_LEADING_BLANK_LINES = re.compile(r"\A(?:[ \t]*\r?\n)*")
+_TRAILING_NEWLINES = re.compile(r"(?:\r?\n[ \t]*)*\Z")
+
+
+def whole_file_text(old: str | None, lines: Sequence[str]) -> str:
+    """The new text of a file from a whole-file block's lines.
+
+    Models pad blocks with blank lines (the prompt itself shows one before each
+    closing fence), so the block's blank edge lines are dropped and the file
+    keeps its own: its leading blank lines, its line ending, and exactly the
+    newline(s) it ended with (none if it had none). A new or blank file ends
+    with one newline.
+    """
+    body = "\n".join(trim_blank_edges(lines))
+    if old is None or not old.strip():
+        return body + "\n" if body else ""
+    head = _LEADING_BLANK_LINES.match(old)
+    tail = _TRAILING_NEWLINES.search(old)
+    return (
+        (head.group(0) if head else "")
+        + to_eol(body, detect_eol(old))
+        + (tail.group(0) if tail else "")
+    )
 
 
 def _first_line(text: str) -> str:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from playground.edits.wholefile import is_whole_file
+from playground.edits.wholefile import is_whole_file, whole_file_text
 
 FILE = "import os\n\ndef f():\n    pass\n\ndef g():\n    pass\n\nmain()\n"
 
@@ -26,3 +26,18 @@ def test_a_block_dropping_most_statements_is_not_the_whole_file() -> None:
 def test_html_with_a_root_element_is_the_whole_file() -> None:
     assert is_whole_file("html", "<p>x</p>\n", "<!DOCTYPE html>\n<html></html>\n")
     assert not is_whole_file("html", "<html>\n<p>x</p>\n</html>\n", '<div id="a"></div>\n')
+
+
+def test_whole_file_text_keeps_the_files_own_ending() -> None:
+    block = ["x = 2", "", ""]  # models pad the block before its closing fence
+    assert whole_file_text("x = 1\n", block) == "x = 2\n"
+    assert whole_file_text("x = 1", block) == "x = 2"
+    assert whole_file_text("x = 1\n\n", block) == "x = 2\n\n"
+    assert whole_file_text("x = 1\r\ny = 1\r\n", ["x = 2", "y = 2", ""]) == "x = 2\r\ny = 2\r\n"
+    assert whole_file_text("\nx = 1\n", ["", "", "x = 2"]) == "\nx = 2\n"
+
+
+def test_a_new_or_blank_file_ends_with_one_newline() -> None:
+    assert whole_file_text(None, ["", "x = 1", "", ""]) == "x = 1\n"
+    assert whole_file_text("", ["x = 1"]) == "x = 1\n"
+    assert whole_file_text(None, ["", ""]) == ""
