@@ -8,9 +8,10 @@ are explanations, not edits, and are skipped.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from playground.edits.diffing import minimal_spans
+from playground.edits.echo import strip_echo
 from playground.edits.languages import language_for_fence, language_for_path, same_family
 from playground.edits.model import EditEvent
 from playground.edits.paths import bad_path, path_in_line, resolve
@@ -71,7 +72,11 @@ def choose_target(fence: Fence, files: list[str], active: str | None) -> Target 
 
 
 def apply_fence(ws: Workspace, fence: Fence, active: str | None, hunk: int) -> EditEvent | None:
-    target = choose_target(fence, sorted(ws.files), active)
+    names = sorted(ws.files)
+    echoed = strip_echo(fence.lines, names)
+    if fence.path is None and echoed.head_path is not None:
+        fence = replace(fence, path=echoed.head_path)  # "## index.html" echoed inside the block
+    target = choose_target(fence, names, active)
     if target is None:
         return None
     if target.path is None:
@@ -82,15 +87,16 @@ def apply_fence(ws: Workspace, fence: Fence, active: str | None, hunk: int) -> E
     problem = bad_path(path)
     if problem:
         return ws.reject(path, hunk, problem, [path])
-    block = "".join(line + "\n" for line in fence.lines)
-    if path not in ws.files:
-        return ws.add(path, hunk, whole_file_text(None, fence.lines))
-    old = ws.files[path]
     lang = language_for_path(path)
+    lines = strip_echo(fence.lines, names, lang, ws.files.get(path)).lines
+    block = "".join(line + "\n" for line in lines)
+    if path not in ws.files:
+        return ws.add(path, hunk, whole_file_text(None, lines))
+    old = ws.files[path]
     if lang is None or is_whole_file(lang, old, block):
-        return ws.update(path, hunk, minimal_spans(old, whole_file_text(old, fence.lines)))
+        return ws.update(path, hunk, minimal_spans(old, whole_file_text(old, lines)))
     # The block stays LF here; placement converts what it inserts to the file's EOL.
     planned = plan_symbols(lang, old, block)
     if isinstance(planned, str):
-        return ws.reject(path, hunk, f"Hunk {hunk}: {planned}", fence.lines[:1])
+        return ws.reject(path, hunk, f"Hunk {hunk}: {planned}", lines[:1])
     return ws.update(path, hunk, planned)
