@@ -8,6 +8,7 @@ are explanations, not edits, and are skipped.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, replace
 
 from playground.edits.diffing import minimal_spans
@@ -15,9 +16,12 @@ from playground.edits.echo import strip_echo
 from playground.edits.languages import language_for_fence, language_for_path, same_family
 from playground.edits.model import EditEvent
 from playground.edits.paths import bad_path, path_in_line, resolve
-from playground.edits.placement import plan_symbols
+from playground.edits.placement import Refusal, plan_symbols
 from playground.edits.wholefile import is_whole_file, whole_file_text
 from playground.edits.workspace import Workspace
+
+# Languages whose blocks may be indented as a whole (a statement lifted out of a body).
+_INDENTED_OK = frozenset({"python", "javascript", "typescript", "tsx"})
 
 
 @dataclass(frozen=True)
@@ -93,10 +97,12 @@ def apply_fence(ws: Workspace, fence: Fence, active: str | None, hunk: int) -> E
     if path not in ws.files:
         return ws.add(path, hunk, whole_file_text(None, lines))
     old = ws.files[path]
+    if lang in _INDENTED_OK:
+        block = textwrap.dedent(block)  # a fragment copied from inside a function
     if lang is None or is_whole_file(lang, old, block):
         return ws.update(path, hunk, minimal_spans(old, whole_file_text(old, lines)))
     # The block stays LF here; placement converts what it inserts to the file's EOL.
-    planned = plan_symbols(lang, old, block)
-    if isinstance(planned, str):
-        return ws.reject(path, hunk, f"Hunk {hunk}: {planned}", lines[:1])
+    planned = plan_symbols(lang, old, block, path)
+    if isinstance(planned, Refusal):
+        return ws.reject(path, hunk, planned.reason, lines[:1], planned.spans)
     return ws.update(path, hunk, planned)

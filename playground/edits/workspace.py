@@ -32,8 +32,23 @@ class Workspace:
         self.files: dict[str, str] = dict(files)
         self._syntax = SyntaxChecker()
 
-    def reject(self, path: str, hunk: int, reason: str, lines: Sequence[str] = ()) -> EditRejected:
-        return EditRejected(path, hunk, reason, "\n".join(lines), caret_snippet(lines))
+    def reject(
+        self,
+        path: str,
+        hunk: int,
+        reason: str,
+        lines: Sequence[str] = (),
+        spans: Iterable[Span] | None = None,
+    ) -> EditRejected:
+        """Refuse an edit; ``spans`` (against ``path`` now) become its "Apply anyway" ops."""
+        ops = None
+        if spans is not None:
+            old = self.files.get(path, "")
+            try:
+                ops = spans_to_ops(old, normalize(old, spans)) or None
+            except OverlapError:
+                ops = None
+        return EditRejected(path, hunk, reason, "\n".join(lines), caret_snippet(lines), ops=ops)
 
     def update(
         self, path: str, hunk: int, spans: Iterable[Span], new_path: str | None = None

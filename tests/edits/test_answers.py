@@ -1,7 +1,8 @@
 """Real-shaped answers of small local models (qwen2.5-coder 0.5B/1.5B), issue #11.
 
-Each fixture in ``answers/`` is a full answer as the model streams it: prose and
-fenced blocks, sometimes with the prompt's own layout echoed back. The tests
+Each fixture in ``answers/`` (plain text, see its README) is a full answer as
+the model streams it: prose and fenced blocks, sometimes with the prompt's own
+layout echoed back. The tests
 assert what the learner would see: the files after the answer, and the words of
 any refusal.
 """
@@ -10,8 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from playground.edits import EditResult, EditStream, apply_edits
-from tests.edits.starters import INDEX_HTML, STYLE_CSS, WEB
+from playground.edits import EditResult, EditStream, apply_edits, force_apply
+from tests.edits.starters import INDEX_HTML, MAIN_PY, PYTHON, SCRIPT_JS, STYLE_CSS, WEB
 
 ANSWERS = Path(__file__).parent / "answers"
 
@@ -36,7 +37,7 @@ def run(files: dict[str, str], name: str, active: str | None = None) -> EditResu
 
 
 def test_an_echoed_layout_around_the_block_does_not_land_in_index_html() -> None:
-    result = run(WEB, "web_heading_echo_nested.md", active="index.html")
+    result = run(WEB, "web_heading_echo_nested.txt", active="index.html")
     assert result.files == {
         **WEB,
         "index.html": INDEX_HTML.replace("Hello, Flint", "Welcome to my page"),
@@ -45,7 +46,7 @@ def test_an_echoed_layout_around_the_block_does_not_land_in_index_html() -> None
 
 
 def test_echoed_headers_at_the_top_of_a_block_are_dropped() -> None:
-    result = run(WEB, "web_echo_headers_inside_block.md", active="index.html")
+    result = run(WEB, "web_echo_headers_inside_block.txt", active="index.html")
     page = result.files["index.html"]
     assert "Project files" not in page
     assert "## index.html" not in page
@@ -54,8 +55,15 @@ def test_echoed_headers_at_the_top_of_a_block_are_dropped() -> None:
     )
 
 
+def test_an_echo_of_every_file_changes_only_the_changed_one() -> None:
+    result = run(WEB, "web_echo_whole_layout.txt")
+    assert result.files == {**WEB, "script.js": SCRIPT_JS.replace("+= 1", "+= 2")}
+    assert [e.path for e in result.unchanged] == ["index.html", "style.css"]
+    assert [e.path for e in result.applied] == ["script.js"]
+
+
 def test_an_echoed_instruction_line_does_not_become_a_css_selector() -> None:
-    result = run(WEB, "web_css_instruction_echo.md")
+    result = run(WEB, "web_css_instruction_echo.txt")
     assert result.files["style.css"] == STYLE_CSS.replace("#b4441c", "blue")
     assert result.errors == []
 
@@ -64,7 +72,7 @@ def test_an_echoed_instruction_line_does_not_become_a_css_selector() -> None:
 
 
 def test_a_stray_fence_before_prose_keeps_the_prose_out_of_the_files() -> None:
-    result = run(WEB, "web_stray_fence_before_prose.md")
+    result = run(WEB, "web_stray_fence_before_prose.txt")
     assert result.files == {
         **WEB,
         "style.css": STYLE_CSS + "\nbutton {\n  background: red;\n}\n",
@@ -72,7 +80,169 @@ def test_a_stray_fence_before_prose_keeps_the_prose_out_of_the_files() -> None:
     assert result.errors == []
 
 
+def test_a_fence_closed_at_the_end_of_a_code_line_leaves_no_backticks() -> None:
+    result = run(WEB, "web_fence_closed_on_code_line.txt")
+    assert result.files["script.js"] == SCRIPT_JS.replace("`Clicked", "`You clicked")
+    assert "```" not in result.files["script.js"]
+
+
 def test_a_closing_fence_followed_by_prose_closes_the_block() -> None:
-    result = run(WEB, "web_closing_fence_with_prose.md")
+    result = run(WEB, "web_closing_fence_with_prose.txt")
     assert result.files == {**WEB, "style.css": STYLE_CSS.replace("#b4441c", "blue")}
     assert result.errors == []
+
+
+# -- complete files keep every statement ----------------------------------------
+
+FACTORIAL = """def factorial(n):
+    if n == 0:
+        return 1
+    else:
+        return n * factorial(n - 1)
+
+print(factorial(5))
+"""
+
+
+def test_a_complete_program_without_a_guard_replaces_the_small_file() -> None:
+    # Issue #11: this was merged as "functions only" and print(factorial(5)) was lost.
+    result = run(PYTHON, "py_factorial_complete_no_guard.txt", active="main.py")
+    assert result.files == {"main.py": FACTORIAL}
+    assert result.errors == []
+
+
+def test_a_complete_file_with_a_rewritten_main_block_is_taken_whole() -> None:
+    result = run(PYTHON, "py_guard_rewritten_whole_file.txt")
+    assert result.files["main.py"] == MAIN_PY.replace(
+        '    print(greet("Flint"))\n',
+        '    name = input("What is your name? ")\n    print(greet(name))\n',
+    )
+
+
+CALC_PY = """def add(a, b):
+    return a + b
+
+
+def subtract(a, b):
+    return a - b
+
+
+def divide(a, b):
+    return a / b
+
+
+if __name__ == "__main__":
+    print(add(2, 3))
+    print(divide(10, 2))
+"""
+
+
+def test_a_function_with_its_usage_line_changes_the_function_only() -> None:
+    result = run({"main.py": CALC_PY}, "py_function_with_usage.txt")
+    assert result.files["main.py"] == CALC_PY.replace(
+        "    return a / b", "    if b == 0:\n        return None\n    return a / b"
+    )
+
+
+def test_a_javascript_whole_file_keeps_its_statements() -> None:
+    result = run(WEB, "web_fence_closed_on_code_line.txt")
+    assert result.files["script.js"] == SCRIPT_JS.replace("`Clicked", "`You clicked")
+
+
+# -- fragments are placed, not refused -----------------------------------------
+
+
+def test_a_for_loop_goes_into_the_main_block() -> None:
+    # Issue #11: refused with "no top-level definitions to place".
+    result = run(PYTHON, "py_for_loop_fragment.txt", active="main.py")
+    assert result.errors == []
+    assert result.files["main.py"] == MAIN_PY + "    for i in range(1, 11):\n        print(i)\n"
+
+
+LOOP_PY = MAIN_PY + "    for i in range(1, 11):\n        print(i)\n"
+
+
+def test_a_for_loop_with_the_same_header_replaces_the_loop() -> None:
+    result = run({"main.py": LOOP_PY}, "py_for_loop_rewrite.txt")
+    assert result.files["main.py"] == LOOP_PY.replace("print(i)", "print(i * i)")
+
+
+def test_an_assignment_replaces_the_assignment_to_the_same_name() -> None:
+    files = {"main.py": "x = 5\nprint(x * 2)\n"}
+    result = run(files, "py_assignment_fragment.txt")
+    assert result.files["main.py"] == "x = 10\nprint(x * 2)\n"
+
+
+def test_an_indented_line_replaces_the_nearly_identical_line() -> None:
+    result = run(PYTHON, "py_indented_fragment.txt")
+    assert result.files["main.py"] == MAIN_PY.replace('"Flint"', '"World"')
+
+
+def test_a_javascript_call_with_the_same_first_line_replaces_it() -> None:
+    result = run(WEB, "js_listener_fragment.txt")
+    assert result.files["script.js"] == SCRIPT_JS.replace("clicks += 1", "clicks -= 1")
+
+
+def test_a_new_javascript_statement_goes_at_the_end() -> None:
+    result = run(WEB, "js_new_statement.txt")
+    assert result.files["script.js"] == SCRIPT_JS + '\nconsole.log("The page is ready!");\n'
+
+
+def test_css_rules_replace_by_selector_and_new_selectors_are_added() -> None:
+    result = run(WEB, "css_rules_fragment.txt")
+    assert result.files["style.css"] == STYLE_CSS.replace("#b4441c", "green") + (
+        "\nbutton {\n  border-radius: 999px;\n  padding: 0.5rem 1rem;\n}\n"
+    )
+
+
+def test_css_without_a_selector_is_refused_in_plain_words() -> None:
+    result = run(WEB, "css_no_selector.txt")
+    assert result.files == WEB
+    (error,) = result.errors
+    assert error.path == "style.css"
+    assert "no selector" in error.reason
+    assert "hunk" not in error.reason.lower()
+
+
+def test_an_html_element_with_a_unique_tag_replaces_it() -> None:
+    result = run(WEB, "html_paragraph_fragment.txt")
+    assert result.files["index.html"] == INDEX_HTML.replace(
+        "Ask the model to change this page.", "Welcome to my first web page!"
+    )
+
+
+def test_an_html_element_with_an_existing_id_replaces_it() -> None:
+    result = run(WEB, "html_button_by_id.txt")
+    assert result.files["index.html"] == INDEX_HTML.replace("Clicked 0 times", "Click me!")
+
+
+def test_a_new_html_element_goes_before_the_closing_scripts() -> None:
+    result = run(WEB, "html_new_list.txt")
+    assert result.files["index.html"] == INDEX_HTML.replace(
+        "  <script",
+        "  <ul>\n    <li>Apple</li>\n    <li>Banana</li>\n    <li>Cherry</li>\n  </ul>\n  <script",
+    )
+
+
+SHOPPING = """<!doctype html>
+<html>
+<body>
+  <ul>
+    <li>Milk</li>
+    <li>Bread</li>
+  </ul>
+</body>
+</html>
+"""
+
+
+def test_an_html_element_that_could_be_one_of_several_is_refused_with_ops() -> None:
+    files = {"index.html": SHOPPING}
+    result = run(files, "html_ambiguous_item.txt")
+    assert result.files == files
+    (error,) = result.errors
+    assert "more than one <li>" in error.reason
+    assert error.ops, "Apply anyway can add it"
+    assert force_apply(files, error.path, error.ops)["index.html"] == SHOPPING.replace(
+        "</body>", "  <li>Oat milk</li>\n</body>"
+    )

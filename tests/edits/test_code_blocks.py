@@ -122,9 +122,12 @@ def test_a_block_that_breaks_syntax_is_rejected() -> None:
     assert result.errors[0].line is not None
 
 
-def test_a_block_without_definitions_is_rejected() -> None:
+def test_a_block_without_definitions_is_placed_not_refused() -> None:
+    # It used to be refused ("no top-level definitions to place"); a statement that
+    # matches nothing now goes at the end of the file.
     result = apply_code_blocks(FILES, _fence("python", "print('hello')\n"))
-    assert "no top-level definitions" in result.errors[0].reason
+    assert result.errors == []
+    assert result.files["app.py"] == APP + "print('hello')\n"
 
 
 def test_crlf_files_get_crlf_lines_from_code_blocks() -> None:

@@ -41,3 +41,35 @@ def test_a_new_or_blank_file_ends_with_one_newline() -> None:
     assert whole_file_text(None, ["", "x = 1", "", ""]) == "x = 1\n"
     assert whole_file_text("", ["x = 1"]) == "x = 1\n"
     assert whole_file_text(None, ["", ""]) == ""
+
+
+SMALL = 'def greet(name):\n    return name\n\n\nif __name__ == "__main__":\n    print(greet("x"))\n'
+
+
+def test_a_complete_program_for_a_small_file_is_the_whole_file() -> None:
+    program = (
+        "def factorial(n):\n    return 1 if n < 2 else n * factorial(n - 1)\n\n"
+        "print(factorial(5))\n"
+    )
+    assert is_whole_file("python", SMALL, program)
+
+
+def test_a_block_that_uses_a_name_only_the_file_defines_is_not_the_whole_file() -> None:
+    assert not is_whole_file(
+        "python", SMALL, "def shout(s):\n    return s\n\nprint(greet(shout('a')))\n"
+    )
+    script = "import math\nx = 5\nprint(math.sqrt(x))\n"
+    assert not is_whole_file("python", script, "print(math.sqrt(x) * 2)\n")
+
+
+def test_a_fragment_of_a_script_is_not_the_whole_script() -> None:
+    script = "name = 'Ada'\nprint(name)\nprint(len(name))\n"
+    assert not is_whole_file("python", script, "print('bye')\n")
+    assert is_whole_file("python", "print('hi')\n", "name = input()\nprint(name)\n")
+
+
+def test_every_definition_with_new_main_code_is_the_whole_file() -> None:
+    assert is_whole_file(
+        "python", SMALL, 'def greet(name):\n    return name\n\nprint(greet("y"))\n'
+    )
+    assert not is_whole_file("python", SMALL, "def greet(name):\n    return name.upper()\n")
