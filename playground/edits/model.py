@@ -79,6 +79,7 @@ class EditRejected:
     line: int | None = None
     column: int | None = None
     ops: list[Op] | None = None
+    code: str = ""
 
     def to_wire(self) -> dict[str, object]:
         return {
@@ -90,6 +91,7 @@ class EditRejected:
             "line": self.line,
             "column": self.column,
             "ops": None if self.ops is None else [dict(op) for op in self.ops],
+            "code": self.code,
         }
 
 

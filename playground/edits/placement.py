@@ -84,6 +84,12 @@ def _plan_code(lang: str, old: str, block: str, path: str) -> list[Span] | Refus
     if new_defs:
         spans.append(_append_definitions(lang, old, file_items, new_defs))
     statements = block_statements(block_items)
+    if lang == "css":
+        # Text that does not parse is added as it is: the syntax check then says why.
+        broken = [block[i.start : i.end] for i in statements if i.node == "ERROR"]
+        if broken:
+            spans.append(_append_definitions(lang, old, file_items, broken))
+        statements = [i for i in statements if i.node != "ERROR"]
     if lang == "css" and statements:
         return Refusal(
             f"Some of the CSS for {path} has no selector (like `h1 {{ ... }}`), so Flint "

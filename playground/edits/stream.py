@@ -27,8 +27,9 @@ from collections.abc import Iterable, Mapping
 from enum import Enum, auto
 from typing import Literal
 
-from playground.edits.code_blocks import Fence, apply_fence, choose_target
+from playground.edits.code_blocks import Fence, apply_fence, unclosed_fence
 from playground.edits.echo import strip_echo
+from playground.edits.languages import PlaygroundKind, playground_kind
 from playground.edits.model import EditEvent
 from playground.edits.patch_apply import apply_item
 from playground.edits.patch_parse import BEGIN, Item, PatchParser, is_header
@@ -62,11 +63,18 @@ class EditStream:
     """Incremental edit engine; see the module docstring for when edits apply."""
 
     def __init__(
-        self, files: Mapping[str, str], active: str | None = None, fmt: Format = "auto"
+        self,
+        files: Mapping[str, str],
+        active: str | None = None,
+        fmt: Format = "auto",
+        kind: PlaygroundKind | None = None,
     ) -> None:
         if fmt not in FORMATS:
             raise ValueError(f"unknown format {fmt!r}; expected one of {FORMATS}")
-        self._ws = Workspace(files)
+        # The playground's kind decides which new files are of any use; by default
+        # it comes from the files (any .html: web; only .py: python).
+        self.kind: PlaygroundKind | None = kind if kind is not None else playground_kind(files)
+        self._ws = Workspace(files, self.kind)
         self._active = active
         self._fmt = fmt
         self._pending: list[str] = []  # pieces of the current, incomplete line
@@ -323,7 +331,7 @@ class EditStream:
         if not self._code_is_edit():
             return []
         fence = Fence(self._fence_info, self._fence_path, self._code)
-        return self._emit(apply_fence(self._ws, fence, self._active, self._hunks + 1))
+        return self._emit(apply_fence(self._ws, fence, self._active, self._hunks + 1, self.kind))
 
     # -- formats -------------------------------------------------------------
 
@@ -358,9 +366,6 @@ class EditStream:
             events = self._emit(self._ws.reject(self._block.path or "", hunk, reason))
         elif self._state is _State.FENCE_CODE and self._code_is_edit():
             fence = Fence(self._fence_info, self._fence_path, self._code)
-            target = choose_target(fence, sorted(self._ws.files), self._active)
-            if target is not None:
-                reason = "The code block was not closed, so it was not applied."
-                events = self._emit(self._ws.reject(target.path or "", hunk, reason))
+            events = self._emit(unclosed_fence(self._ws, fence, self._active, hunk, self.kind))
         self.events += events
         return events

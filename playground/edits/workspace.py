@@ -10,6 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from playground.edits.diffing import minimal_spans
+from playground.edits.languages import (
+    KIND_NAMES,
+    PlaygroundKind,
+    display_name,
+    fits_path,
+    language_for_path,
+)
 from playground.edits.model import EditApplied, EditEvent, EditRejected, Span
 from playground.edits.offsets import spans_to_ops
 from playground.edits.spans import OverlapError, apply_spans, normalize
@@ -25,11 +32,12 @@ def caret_snippet(lines: Sequence[str]) -> str:
 
 
 class Workspace:
-    def __init__(self, files: Mapping[str, str]) -> None:
+    def __init__(self, files: Mapping[str, str], kind: PlaygroundKind | None = None) -> None:
         # Imported here to keep tree-sitter out of the import path of light helpers.
         from playground.edits.syntax import SyntaxChecker
 
         self.files: dict[str, str] = dict(files)
+        self.kind = kind  # a new file must be of use in this kind of playground
         self._syntax = SyntaxChecker()
 
     def reject(
@@ -39,8 +47,10 @@ class Workspace:
         reason: str,
         lines: Sequence[str] = (),
         spans: Iterable[Span] | None = None,
+        code: str = "",
     ) -> EditRejected:
-        """Refuse an edit; ``spans`` (against ``path`` now) become its "Apply anyway" ops."""
+        """Refuse an edit; ``spans`` (against ``path`` now) become its "Apply anyway" ops,
+        ``code`` is the answer's code for it (for "Copy")."""
         ops = None
         if spans is not None:
             old = self.files.get(path, "")
@@ -48,7 +58,8 @@ class Workspace:
                 ops = spans_to_ops(old, normalize(old, spans)) or None
             except OverlapError:
                 ops = None
-        return EditRejected(path, hunk, reason, "\n".join(lines), caret_snippet(lines), ops=ops)
+        snippet = caret_snippet(lines)
+        return EditRejected(path, hunk, reason, "\n".join(lines), snippet, ops=ops, code=code)
 
     def update(
         self, path: str, hunk: int, spans: Iterable[Span], new_path: str | None = None
@@ -75,6 +86,12 @@ class Workspace:
     def add(self, path: str, hunk: int, text: str) -> EditEvent:
         """Create ``path`` with ``text``, or overwrite it (as a minimal diff)."""
         old = self.files.get(path)
+        if old is None and self.kind is not None and not fits_path(self.kind, path):
+            reason = (
+                f"This is a {KIND_NAMES[self.kind]} playground; the answer's {path} was not "
+                "added. Copy the code if you want to keep it."
+            )
+            return self.reject(path, hunk, reason, code=text)
         spans = minimal_spans(old, text) if old is not None else [Span(0, 0, text)]
         spans = [s for s in spans if s.start != s.end or s.insert]
         if old == text:
@@ -102,9 +119,11 @@ class Workspace:
         verdict = self._syntax.check(target, old, new, spans)
         problem = verdict.problem
         if problem is not None:
+            lang = display_name(language_for_path(target) or "")
             reason = (
-                f"Hunk {hunk} would break the syntax of {target} at line {problem.line}, "
-                f"column {problem.column}: {problem.message}."
+                f"This change would break the {lang} syntax of {target} at line "
+                f"{problem.line}, column {problem.column} ({problem.message}), so it was not "
+                "applied. Ask the model to fix it, or use Apply anyway to keep it as it is."
             )
             return EditRejected(
                 path,

@@ -246,3 +246,82 @@ def test_an_html_element_that_could_be_one_of_several_is_refused_with_ops() -> N
     assert force_apply(files, error.path, error.ops)["index.html"] == SHOPPING.replace(
         "</body>", "  <li>Oat milk</li>\n</body>"
     )
+
+
+# -- blocks for files the playground cannot use --------------------------------
+
+PRIMES = """for n in range(2, 21):
+    is_prime = True
+    for d in range(2, n):
+        if n % d == 0:
+            is_prime = False
+    if is_prime and n > 1:
+        print(n)"""
+
+
+def test_a_python_playground_does_not_get_an_index_html() -> None:
+    # Issue #11: the model copied the prompt's example label "```html index.html".
+    result = run(PYTHON, "py_block_labelled_index_html.txt", active="main.py")
+    assert result.files == PYTHON
+    (error,) = result.errors
+    assert error.reason.startswith(
+        "This is a Python playground; the answer's index.html was not added."
+    )
+    assert "Apply anyway puts it into main.py" in error.reason
+    assert error.path == "main.py"
+    assert error.code == PRIMES
+    applied = force_apply(PYTHON, error.path, error.ops or [])
+    indented = "\n".join("    " + line for line in PRIMES.splitlines())
+    assert applied == {"main.py": MAIN_PY + indented + "\n"}
+
+
+def test_a_web_page_in_a_python_playground_is_refused_with_its_code() -> None:
+    result = run(PYTHON, "py_html_page_in_python_playground.txt", active="main.py")
+    assert result.files == PYTHON
+    (error,) = result.errors
+    assert error.reason == (
+        "This is a Python playground; the answer's HTML code was not added. "
+        "Copy the code if you want to keep it."
+    )
+    assert error.ops is None
+    assert error.code.startswith("<!DOCTYPE html>") and error.code.endswith("</html>")
+
+
+def test_a_python_file_is_not_added_to_a_web_playground() -> None:
+    text = "Run this with Python:\n\n```python app.py\nprint('hi')\n```\n"
+    result = apply_edits(WEB, text)
+    assert result.files == WEB
+    assert result.errors[0].reason.startswith(
+        "This is a web page playground; the answer's app.py was not added."
+    )
+
+
+def test_a_syntax_refusal_names_the_file_and_its_language() -> None:
+    result = run(PYTHON, "py_syntax_error.txt")
+    assert result.files == PYTHON
+    (error,) = result.errors
+    assert error.reason.startswith("This change would break the Python syntax of main.py at line")
+    assert "hunk" not in error.reason.lower()
+    assert error.ops and error.code.endswith('print("Done"')
+
+
+def test_a_syntax_refusal_for_a_mislabelled_block_says_whose_code_it_is() -> None:
+    result = run(WEB, "web_js_labelled_style_css.txt")
+    assert result.files == WEB
+    (error,) = result.errors
+    assert error.reason.startswith(
+        "The answer's JavaScript code is labelled style.css, but it is not CSS, so it was "
+        "not applied: the code block is probably meant for another file."
+    )
+    assert error.reason.endswith("Apply anyway puts it into script.js.")
+    assert error.path == "script.js"
+    applied = force_apply(WEB, error.path, error.ops or [])
+    assert applied["script.js"] == SCRIPT_JS + "\nbutton.onclick = () => {\n  clicks++;\n};\n"
+
+
+def test_a_mislabelled_block_that_breaks_the_file_says_whose_code_it_is() -> None:
+    # "x = 1" is valid Python and valid JavaScript; as a rule it breaks the CSS.
+    text = "```python style.css\nh1 { color: red }\nx = (\n```\n"
+    result = apply_edits(WEB, text)
+    assert result.files == WEB
+    assert "CSS syntax of style.css" in result.errors[0].reason

@@ -98,7 +98,7 @@ def test_an_explicit_path_in_the_info_string_or_the_line_before_wins() -> None:
 def test_several_files_of_the_language_need_the_active_file_or_a_name() -> None:
     files = {"a.py": "def f():\n    pass\n", "b.py": "x = 1\n"}
     code = _fence("python", "def f():\n    return 1\n")
-    assert "several python files" in apply_code_blocks(files, code).errors[0].reason
+    assert "which Python file" in apply_code_blocks(files, code).errors[0].reason
     assert "return 1" in apply_code_blocks(files, code, active="a.py").files["a.py"]
 
 

@@ -73,6 +73,7 @@ def test_events_carry_wire_dicts() -> None:
         "line",
         "column",
         "ops",
+        "code",
     }
     assert rejected["line"] == 6
     assert rejected["ops"]
@@ -219,3 +220,26 @@ def test_half_a_line_of_prose_is_safe_but_half_an_edit_marker_is_not() -> None:
     assert stream.safe_chars == len("Here is the plan.\nI will chan")
     stream.feed("ge it.\n<<<<<<< SEA")
     assert stream.safe_chars == len("Here is the plan.\nI will change it.\n")
+
+
+def test_the_playground_kind_comes_from_the_files_or_the_caller() -> None:
+    assert EditStream({"index.html": "", "main.py": ""}).kind == "web"
+    assert EditStream({"main.py": "", "data.txt": ""}).kind == "python"
+    assert EditStream({"notes.txt": ""}).kind is None
+    assert EditStream({"notes.txt": ""}, kind="python").kind == "python"
+
+
+def test_no_format_adds_a_file_the_playground_cannot_use() -> None:
+    files = {"main.py": "print(1)\n"}
+    patch = "*** Begin Patch\n*** Add File: index.html\n+<p>hi</p>\n*** End Patch\n"
+    stream = EditStream(files)
+    (event,) = stream.feed(patch) + stream.finish()
+    assert isinstance(event, EditRejected)
+    assert event.reason.startswith("This is a Python playground; the answer's index.html")
+    assert event.code == "<p>hi</p>\n"
+    assert stream.files == files
+    # A Python module is of use in a Python playground.
+    stream = EditStream(files)
+    stream.feed(patch.replace("index.html", "util.py").replace("<p>hi</p>", "X = 1"))
+    stream.finish()
+    assert stream.files["util.py"] == "X = 1\n"
