@@ -192,8 +192,8 @@ def _plan_html(old: str, block: str, path: str) -> list[Span] | Refusal:
     if unsure:
         what = " and ".join(dict.fromkeys(unsure))
         return Refusal(
-            f"{path} has more than one {what} element and the answer does not say which "
-            "one it changes, so nothing was changed. Ask the model to give the element an "
+            f"There is more than one {what} element in {path} and the answer does not say "
+            "which one it changes, so nothing was changed. Ask the model to give the element an "
             "id or to send the whole page; Apply anyway adds the answer's element at the "
             "end of the page instead.",
             spans,

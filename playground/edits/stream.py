@@ -362,8 +362,13 @@ class EditStream:
         if self._state is _State.PATCH:
             events = self._apply_items(self._patch.close())
         elif self._state is _State.BLOCK:
-            reason = "The SEARCH/REPLACE block was not finished (no >>>>>>> REPLACE line)."
-            events = self._emit(self._ws.reject(self._block.path or "", hunk, reason))
+            reason = (
+                "The SEARCH/REPLACE block was not finished (the answer ended before its "
+                ">>>>>>> REPLACE line), so it was not applied. Ask the model to send the "
+                "change again."
+            )
+            code = "\n".join(self._block.replace)
+            events = self._emit(self._ws.reject(self._block.path or "", hunk, reason, code=code))
         elif self._state is _State.FENCE_CODE and self._code_is_edit():
             fence = Fence(self._fence_info, self._fence_path, self._code)
             events = self._emit(unclosed_fence(self._ws, fence, self._active, hunk, self.kind))

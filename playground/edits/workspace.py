@@ -69,7 +69,11 @@ class Workspace:
         try:
             spans = normalize(old, spans)
         except OverlapError:
-            return self.reject(path, hunk, f"Two parts of hunk {hunk} change the same text.")
+            reason = (
+                f"Two parts of this change to {path} overlap, so Flint cannot tell which one "
+                "to apply; nothing was changed. Ask the model to send the change again."
+            )
+            return self.reject(path, hunk, reason)
         target = new_path or path
         moving = target != path
         if not spans and not moving:
@@ -108,8 +112,13 @@ class Workspace:
             return EditApplied(path, hunk, [], "delete")
         prefix = path.rstrip("/") + "/"
         if any(name.startswith(prefix) for name in self.files):
-            return self.reject(path, hunk, f"Cannot delete {path}: it is a directory, not a file.")
-        return self.reject(path, hunk, f"Cannot delete {path}: no such file.")
+            reason = (
+                f"The change deletes {path}, but that is a directory, not a file, so nothing "
+                "was deleted."
+            )
+            return self.reject(path, hunk, reason)
+        reason = f"There is no such file as {path}, so there was nothing to delete."
+        return self.reject(path, hunk, reason)
 
     def _commit(
         self, target: str, old: str | None, new: str, spans: list[Span], hunk: int, path: str

@@ -243,3 +243,26 @@ def test_no_format_adds_a_file_the_playground_cannot_use() -> None:
     stream.feed(patch.replace("index.html", "util.py").replace("<p>hi</p>", "X = 1"))
     stream.finish()
     assert stream.files["util.py"] == "X = 1\n"
+
+
+def _assert_plain(event: EditRejected) -> None:
+    reason = event.reason
+    assert "hunk" not in reason.lower(), reason
+    assert reason[0].isupper() and reason.endswith("."), reason
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(_TOKENS), max_size=80).map("".join))
+def test_every_refusal_is_a_plain_sentence(text: str) -> None:
+    stream = EditStream(FILES, active="app.py")
+    for event in stream.feed(text) + stream.finish():
+        if isinstance(event, EditRejected):
+            _assert_plain(event)
+
+
+def test_every_refusal_of_the_real_answers_is_a_plain_sentence() -> None:
+    for text in (PATCH, SEARCH_REPLACE, CODE, "```python\ndef f(:\n", "<<<<<<< SEARCH\nx\n"):
+        stream = EditStream(FILES, active="app.py")
+        for event in stream.feed(text) + stream.finish():
+            if isinstance(event, EditRejected):
+                _assert_plain(event)
