@@ -67,7 +67,10 @@ def _score(b: Item, b_text: str, slot: _Slot, old: str) -> float:
         shared = sum((Counter(b_lines) & Counter(c_lines)).values())
         overlap = shared / max(len(b_lines), len(c_lines))
         return overlap if overlap >= _MOST_LINES else 0.0
-    ratio = SequenceMatcher(None, b.name, c.name, autojunk=False).ratio()
+    matcher = SequenceMatcher(None, b.name, c.name, autojunk=False)
+    if matcher.real_quick_ratio() < _NEARLY_SAME or matcher.quick_ratio() < _NEARLY_SAME:
+        return 0.0  # cheap upper bounds first: a file may have thousands of statements
+    ratio = matcher.ratio()
     return ratio if ratio >= _NEARLY_SAME else 0.0
 
 

@@ -66,14 +66,15 @@ def _first_line(text: str) -> str:
     return next((line.strip() for line in text.splitlines() if line.strip()), "")
 
 
-def _uses(block: str, name: str) -> bool:
-    return re.search(rf"(?<![\w.$]){re.escape(name)}(?![\w$])", block) is not None
+# A name as code uses it: not an attribute (``obj.name``), not part of a longer name.
+_NAME = re.compile(r"(?<![\w.$])[A-Za-z_$][\w$]*")
 
 
 def _closed(file_items: list[Item], block_items: list[Item], block: str) -> bool:
-    """The block uses no name that only the file binds."""
+    """The block uses no name that only the file binds (one pass over the block)."""
     bound = {n for i in block_items for n in i.names}
-    return not any(n not in bound and _uses(block, n) for i in file_items for n in i.names)
+    used = set(_NAME.findall(block))
+    return not any(n not in bound and n in used for i in file_items for n in i.names)
 
 
 def is_whole_file(lang: str | None, old: str, block: str) -> bool:

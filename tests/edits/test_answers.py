@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from playground.edits import EditResult, EditStream, apply_edits, force_apply
 from tests.edits.starters import INDEX_HTML, MAIN_PY, PYTHON, SCRIPT_JS, STYLE_CSS, WEB
 
@@ -327,3 +330,27 @@ def test_a_mislabelled_block_that_breaks_the_file_says_whose_code_it_is() -> Non
     result = apply_edits(WEB, text)
     assert result.files == WEB
     assert "CSS syntax of style.css" in result.errors[0].reason
+
+
+# -- streaming ---------------------------------------------------------------------
+
+_NAMES = sorted(path.name for path in ANSWERS.glob("*.txt"))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from(_NAMES), st.data())
+def test_any_chunking_of_a_real_answer_gives_the_same_events(
+    name: str, data: st.DataObject
+) -> None:
+    files = PYTHON if name.startswith("py_") else WEB
+    text = answer(name)
+    whole = EditStream(files)
+    expected = [e.to_wire() for e in whole.feed(text) + whole.finish()]
+    cuts = sorted(set(data.draw(st.lists(st.integers(0, len(text)), max_size=30))))
+    stream = EditStream(files)
+    events = []
+    for start, end in zip([0, *cuts], [*cuts, len(text)], strict=True):
+        events += stream.feed(text[start:end])
+    events += stream.finish()
+    assert [e.to_wire() for e in events] == expected
+    assert stream.files == whole.files
