@@ -8,7 +8,7 @@ from playground.edits.lines import LineTable
 from playground.edits.model import EditEvent, Span
 from playground.edits.patch_parse import Chunk, FileOp, ParseError
 from playground.edits.paths import bad_path
-from playground.edits.workspace import Workspace
+from playground.edits.workspace import Workspace, with_code
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,8 @@ def apply_item(ws: Workspace, item: FileOp | ParseError, hunk: int) -> EditEvent
     planned = plan_update(ws.files[op.path], op.chunks, op.path)
     if isinstance(planned, Miss):
         return ws.reject(op.path, hunk, planned.reason, planned.lines, code=planned.code)
-    return ws.update(op.path, hunk, planned, op.move_to)
+    code = "\n...\n".join("\n".join(chunk.new) for chunk in op.chunks)
+    return with_code(ws.update(op.path, hunk, planned, op.move_to), code)
 
 
 def missing_file(path: str) -> str:

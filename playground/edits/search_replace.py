@@ -19,7 +19,7 @@ from playground.edits.lines import LineTable, trim_blank_edges
 from playground.edits.model import EditEvent
 from playground.edits.patch_apply import missing_file
 from playground.edits.paths import bad_path, resolve
-from playground.edits.workspace import Workspace
+from playground.edits.workspace import Workspace, with_code
 
 SEARCH = re.compile(r"<{5,9} SEARCH\s*")
 DIVIDER = re.compile(r"={5,9}\s*")
@@ -65,12 +65,13 @@ def apply_block(ws: Workspace, block: Block, hunk: int) -> EditEvent:
     blank_search = not any(line.strip() for line in search)
     if path not in ws.files:
         if blank_search:
-            return ws.add(path, hunk, "".join(line + "\n" for line in replace))
+            return ws.add(path, hunk, "".join(line + "\n" for line in replace))  # has code
         code = "\n".join(replace)
         return ws.reject(path, hunk, missing_file(path), search, code=code)
     table = LineTable.of(ws.files[path])
     if blank_search:
-        return ws.update(path, hunk, [table.replace(table.count, 0, replace)])
+        span = table.replace(table.count, 0, replace)
+        return with_code(ws.update(path, hunk, [span]), "\n".join(replace))
     found = table.find(search)
     if found.index is None:
         # Retry without blank lines at the edges, which models add or drop freely.
@@ -92,4 +93,4 @@ def apply_block(ws: Workspace, block: Block, hunk: int) -> EditEvent:
             "surrounding lines, or use Apply anyway to change the first of them."
         )
         return ws.reject(path, hunk, reason, block.search, [span], code)
-    return ws.update(path, hunk, [span])
+    return with_code(ws.update(path, hunk, [span]), code)

@@ -8,6 +8,7 @@ emitting ``EditRejected``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 
 from playground.edits.diffing import minimal_spans
 from playground.edits.languages import (
@@ -29,6 +30,13 @@ def caret_snippet(lines: Sequence[str]) -> str:
     first = lines[0]
     indent = len(first) - len(first.lstrip())
     return f"{first}\n{' ' * indent}{'^' * max(1, len(first.strip()))}"
+
+
+def with_code(event: EditEvent, code: str) -> EditEvent:
+    """``event`` with the answer's code attached, if it is a refusal without any."""
+    if isinstance(event, EditRejected) and not event.code:
+        return replace(event, code=code)
+    return event
 
 
 class Workspace:
@@ -102,7 +110,7 @@ class Workspace:
             return EditApplied(path, hunk, [], "unchanged")
         event = self._commit(path, old, text, spans, hunk, path)
         if isinstance(event, EditRejected):
-            return event
+            return with_code(event, text)
         return EditApplied(path, hunk, event.ops, "add")
 
     def delete(self, path: str, hunk: int) -> EditEvent:

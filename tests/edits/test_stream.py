@@ -76,6 +76,7 @@ def test_events_carry_wire_dicts() -> None:
         "code",
     }
     assert rejected["line"] == 6
+    assert rejected["code"] == "def g():\n    return (2", "the REPLACE lines, for Copy"
     assert rejected["ops"]
     assert applied == {
         "path": "main.js",
