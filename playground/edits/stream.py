@@ -262,7 +262,10 @@ class EditStream:
             self._fence_path = named[-1] if named else self._fence_path
             return self._try_start(line, fenced=True)[1]
         inner = _FENCE.fullmatch(line)
-        if inner and inner.group(2) and self._is_marker_like_ours(inner.group(1)):
+        # Indented four spaces or more it is code (say, a docstring's example), as in
+        # CommonMark.
+        indented = len(line) - len(line.lstrip(" ")) >= 4 or line.startswith("\t")
+        if inner and inner.group(2) and not indented and self._is_marker_like_ours(inner.group(1)):
             return self._nested_fence(inner.group(1), inner.group(2))
         code = self._before_closing_marker(line)
         if code is not None:  # "</html>```": the block closes on a code line
@@ -279,10 +282,10 @@ class EditStream:
         """The code of a line that ends with the closing fence, else ``None``."""
         text = line.rstrip()
         marker = self._fence
-        if marker[0] != "`" or not text.endswith(marker) or text.strip() == text.strip("`"):
+        if marker[0] != "`" or not text.endswith(marker):
             return None
         code = text[: -len(marker)]
-        return None if code.endswith("`") or not code.strip() else code.rstrip()
+        return code.rstrip() if code.strip() and not code.endswith("`") else None
 
     def _nested_fence(self, marker: str, info: str) -> list[EditEvent]:
         """A ```` ```lang ```` line inside a block: that block is over.

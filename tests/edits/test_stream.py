@@ -267,3 +267,12 @@ def test_every_refusal_of_the_real_answers_is_a_plain_sentence() -> None:
         for event in stream.feed(text) + stream.finish():
             if isinstance(event, EditRejected):
                 _assert_plain(event)
+
+
+def test_an_indented_fence_inside_a_block_is_code_not_a_new_block() -> None:
+    files = {"doc.py": "def f():\n    pass\n"}
+    block = 'def f():\n    """Use it like this:\n\n    ```python\n    f()\n"""\n'
+    stream = EditStream(files)
+    stream.feed(f"```python\n{block}```\n")
+    stream.finish()
+    assert stream.files["doc.py"] == block
