@@ -9,7 +9,9 @@ Python, those of the ``if __name__ == "__main__":`` block:
 * a statement it rewrites replaces it: same kind of node and either the same
   first line (``for i in range(5):`` → a new body), most of the same lines, an
   assignment to the same single name, or (one-line statements) nearly the same
-  text. Two equally good candidates count as none.
+  text. Two equally good candidates count as none. The best matches across the
+  block are taken first, and the ``__main__`` block is rewritten either as a
+  whole or statement by statement, never both.
 
 Statements that match nothing are inserted next to the nearest matched
 statement of the block (before the first one, after the others); when nothing
@@ -108,21 +110,44 @@ class _Planner:
         self.file_items = file_items
         self.guard = python_main_guard(old) if lang == "python" else None
         self.slots = [_Slot(i, "") for i in file_items if i.kind == "statement"]
+        self.inside: set[int] = set()  # the slots of the __main__ block's body
+        self.guard_slot: int | None = None
         if self.guard is not None:
+            start = self.guard.item.start
+            self.guard_slot = next(
+                (n for n, s in enumerate(self.slots) if s.item.start == start), None
+            )
+            first = len(self.slots)
             self.slots += [_Slot(i, self.guard.indent) for i in self.guard.body]
+            self.inside = set(range(first, len(self.slots)))
         self.used: set[int] = set()
 
-    def match(self, b: Item, b_text: str) -> _Slot | None:
-        scored = [
-            (_score(b, b_text, slot, self.old), n)
+    def match(self, block: str, statements: list[Item]) -> list[_Slot | None]:
+        """The slot each statement rewrites, best matches first across the block."""
+        pairs = [
+            (score, b, n)
+            for b, item in enumerate(statements)
             for n, slot in enumerate(self.slots)
-            if n not in self.used
+            if (score := _score(item, block[item.start : item.end], slot, self.old)) > 0
         ]
-        scored = sorted((s for s in scored if s[0] > 0), reverse=True)
-        if not scored or (len(scored) > 1 and scored[1][0] == scored[0][0]):
-            return None
-        self.used.add(scored[0][1])
-        return self.slots[scored[0][1]]
+        pairs.sort(key=lambda p: (-p[0], p[1], p[2]))
+        found: list[_Slot | None] = [None] * len(statements)
+        decided: set[int] = set()
+        for score, b, n in pairs:
+            if b in decided or n in self.used:
+                continue
+            decided.add(b)
+            rivals = (m for s, c, m in pairs if c == b and s == score and m != n)
+            if any(m not in self.used for m in rivals):
+                continue  # two equally good places: neither
+            self.used.add(n)
+            # The __main__ block is rewritten either whole or statement by statement.
+            if n == self.guard_slot:
+                self.used |= self.inside
+            elif n in self.inside and self.guard_slot is not None:
+                self.used.add(self.guard_slot)
+            found[b] = self.slots[n]
+        return found
 
     def default_insert(self, text: str) -> Span:
         """Where statements go when none of the block's statements matched."""
@@ -172,9 +197,8 @@ def plan_statements(
         gap = _gap(old[anchor.item.start : at], text, indent)
         spans.append(Span(at, at, gap + _indented(text, indent)))
 
-    for b in statements:
+    for b, slot in zip(statements, planner.match(block, statements), strict=True):
         b_text = block[b.start : b.end]
-        slot = planner.match(b, b_text)
         if slot is None:
             run.append(b)
             continue

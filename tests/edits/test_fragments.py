@@ -94,3 +94,14 @@ def test_no_statement_of_the_block_is_dropped(parts: list[str]) -> None:
         for line in part.splitlines():
             assert line.startswith("#") or line.strip() in lines, (line, text)
     assert parse_full("python", text).errors == 0
+
+
+def test_the_main_block_is_rewritten_whole_or_line_by_line_never_both() -> None:
+    block = 'print(greet("Ada"))\nif __name__ == "__main__":\n    print("new")\n'
+    result = apply_code_blocks({"main.py": MAIN_PY}, f"```python\n{block}```\n")
+    assert result.errors == []
+    # The best match (the __main__ block, by its first line) wins over a similar line.
+    assert result.files["main.py"] == MAIN_PY.replace(
+        'if __name__ == "__main__":\n    print(greet("Flint"))\n',
+        'print(greet("Ada"))\n\nif __name__ == "__main__":\n    print("new")\n',
+    )
