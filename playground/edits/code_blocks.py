@@ -197,7 +197,8 @@ def plan_fence(
 ) -> Plan | None:
     """What ``fence`` would do to the files; ``None`` when it is not an edit at all."""
     names = sorted(ws.files)
-    echoed = strip_echo(fence.lines, names)
+    said = _read_info(fence.info, names)[0]  # the language the fence says
+    echoed = strip_echo(fence.lines, names, said)
     if fence.path is None and echoed.head_path is not None:
         fence = replace(fence, path=echoed.head_path)  # "## index.html" echoed inside the block
     code = "\n".join(trim_blank_edges(echoed.lines))
@@ -206,7 +207,7 @@ def plan_fence(
         return None
     if target.path is None:
         if target.foreign and kind is not None:
-            written = display_name(_read_info(fence.info, names)[0] or "")
+            written = display_name(said or "")
             return _elsewhere(ws, fence, active, kind, f"{written} code", "", code)
         reason = f"{target.reason} Ask the model to name the file, or copy the code yourself."
         return Plan("", refusal=reason, code=code)
@@ -217,11 +218,11 @@ def plan_fence(
     if path not in ws.files and kind is not None and not fits_path(kind, path):
         return _elsewhere(ws, fence, active, kind, path, path, code)
     lang = language_for_path(path)
-    said = _read_info(fence.info, names)[0]
     mislabelled = lang is not None and said is not None and not same_family(said, lang)
     if mislabelled and not _looks_like(lang, code) and _looks_like(said, code):
         return _mislabelled(ws, fence, active, kind, said or "", path, code)
     lines = strip_echo(fence.lines, names, lang, ws.files.get(path)).lines
+    code = "\n".join(trim_blank_edges(lines))
     if path not in ws.files:
         return Plan(path, new_text=whole_file_text(None, lines), code=code)
     old = ws.files[path]

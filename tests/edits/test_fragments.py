@@ -105,3 +105,10 @@ def test_the_main_block_is_rewritten_whole_or_line_by_line_never_both() -> None:
         'if __name__ == "__main__":\n    print(greet("Flint"))\n',
         'print(greet("Ada"))\n\nif __name__ == "__main__":\n    print("new")\n',
     )
+
+
+def test_a_refusal_offers_the_blocks_own_leading_comment_for_copy() -> None:
+    text = "```python\n# Squares\nfor i in range(3):\n    print(i * i)\n```\n"
+    result = apply_code_blocks({"main.py": MAIN_PY, "index.html": "<p>x</p>\n"}, text)
+    # A Python block in a web playground: refused, and Copy keeps the comment.
+    assert result.errors[0].code.startswith("# Squares\n")
