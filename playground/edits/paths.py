@@ -13,11 +13,14 @@ _PATHISH = re.compile(r"[\w@.+\-]+(?:/[\w@.+\-]+)*")
 def bad_path(path: str) -> str | None:
     """Why ``path`` may not be edited, or None if it is fine."""
     if not path:
-        return "The edit names no file path."
+        return "The change does not name a file, so it was not applied."
     if path.startswith("/") or (len(path) > 1 and path[1] == ":"):
-        return f"Path {path} is absolute; edits must use paths relative to the project."
+        return (
+            f"The change is for {path}, an absolute path; Flint only edits files inside "
+            "the project, so it was not applied."
+        )
     if ".." in path.split("/"):
-        return f"Path {path} leaves the project directory."
+        return f"The change is for {path}, which is outside the project, so it was not applied."
     return None
 
 
