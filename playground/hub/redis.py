@@ -30,10 +30,17 @@ CONTROL_CHANNEL = "flint:ctl"
 CLAIM_TTL = 30  # s; a running generation refreshes its claim, a crashed one lapses
 WATCH_TTL = 5  # s; a remote watcher refreshes its mark while it follows
 MAX_EVENTS = 100_000
+RUNNING_LOG_TTL = (
+    3600  # s; a running generation's log (and its playground mark) is renewed by each event
+)
 
 
 def _stream(gen: str) -> str:
     return f"flint:gen:{gen}"
+
+
+def _home(gen: str) -> str:
+    return f"flint:gen:{gen}:pg"  # the generation's playground; lives as long as its log
 
 
 class RedisHub(MemoryHub):
@@ -45,6 +52,8 @@ class RedisHub(MemoryHub):
     async def claim(self, playground: str, gen: str) -> str | None:
         key = f"flint:pg:{playground}:gen"
         if await self.redis.set(key, gen, nx=True, ex=CLAIM_TTL):
+            self._homes[gen] = playground
+            await self.redis.set(_home(gen), playground, ex=RUNNING_LOG_TTL)
             return None
         rival = await self.redis.get(key)
         return rival.decode() if rival else None
@@ -63,6 +72,12 @@ class RedisHub(MemoryHub):
         gen = await self.redis.get(f"flint:pg:{playground}:gen")
         return gen.decode() if gen else None
 
+    async def playground_of(self, gen: str) -> str | None:
+        if (local := await super().playground_of(gen)) is not None:
+            return local
+        home = await self.redis.get(_home(gen))
+        return home.decode() if home else None
+
     async def open(self, gen: str, control: Control) -> None:
         await super().open(gen, control)
         if self._listener is None or self._listener.done():
@@ -74,7 +89,9 @@ class RedisHub(MemoryHub):
         pipe = self.redis.pipeline(transaction=False)
         pipe.xadd(key, {"e": orjson.dumps(event)}, maxlen=MAX_EVENTS, approximate=True)
         # Bounded life: a running log lasts the claim's refreshes; a finished one, ttl.
-        pipe.expire(key, int(self.ttl) if event["type"] == "gen.done" else 3600)
+        life = int(self.ttl) if event["type"] == "gen.done" else RUNNING_LOG_TTL
+        pipe.expire(key, life)
+        pipe.expire(_home(gen), life)
         await pipe.execute()
 
     async def watched_since(self, gen: str) -> float | None:

@@ -31,6 +31,8 @@ from playground.persistence.records import (
     GenerationNotFoundError,
     generation_begin,
     generation_finish,
+    generation_playground,
+    generation_playground_async,
     record_finish,
     record_start,
 )
@@ -64,6 +66,8 @@ __all__ = [
     "access_of",
     "generation_begin",
     "generation_finish",
+    "generation_playground",
+    "generation_playground_async",
     "is_owner",
     "playground_claim",
     "playground_create",

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from playground.errors import NotFoundError
 from playground.models import GenerationRecord
-from playground.persistence.playgrounds import plain_text
+from playground.persistence.playgrounds import ID_SHAPE, plain_text
 
 
 class GenerationNotFoundError(NotFoundError):
@@ -37,6 +37,17 @@ def generation_finish(gen_id: str, answer: str, status: str, stats: dict[str, An
     )
     if not updated:
         raise GenerationNotFoundError(f"No generation record has the id {gen_id!r}.")
+
+
+def generation_playground(gen_id: str) -> str | None:
+    """The playground a recorded generation belongs to; None if there is no record."""
+    if not ID_SHAPE.fullmatch(gen_id):
+        return None  # cannot name a row (a NUL byte would even fail the query)
+    row = GenerationRecord.objects.filter(id=gen_id).values_list("playground_id", flat=True)
+    return row.first()
+
+
+generation_playground_async = database_sync_to_async(generation_playground)
 
 
 @database_sync_to_async

@@ -143,7 +143,29 @@ class PlaygroundConsumer(AsyncWebsocketConsumer):
         state = await persistence.access_check(self.playground_id, self.token)
         return bool(state and state.owner)
 
+    async def _belongs_here(self, gen: str) -> bool:
+        """Whether ``gen`` is a generation of this socket's playground.
+
+        The id comes from the client, so it is checked before it reaches the hub
+        or the database: a generation is stopped, steered, followed or named in
+        a save only through a socket of its own playground. The hub knows the
+        generations whose logs it keeps; the database knows every recorded one.
+        """
+        home = await get_hub().playground_of(gen)
+        if home is None:
+            home = await persistence.generation_playground_async(gen)
+        return home == self.playground_id
+
     async def on_save(self, message: protocol.FilesSave) -> None:
+        if message.gen is not None and not await self._belongs_here(message.gen):
+            await self.send_json(
+                protocol.error(
+                    "gen.unknown",
+                    "That generation is not one of this playground's; save without naming it.",
+                    gen=message.gen,
+                )
+            )
+            return
         try:
             result = await persistence.save_async(
                 self.playground_id,
@@ -189,7 +211,11 @@ class PlaygroundConsumer(AsyncWebsocketConsumer):
 
     async def on_control(self, gen: str | None, action: str, payload: dict[str, Any]) -> None:
         gen = gen or await get_hub().running(self.playground_id)
-        if gen is None or not await get_hub().control(gen, action, payload):
+        if (
+            gen is None
+            or not await self._belongs_here(gen)
+            or not await get_hub().control(gen, action, payload)
+        ):
             await self.send_json(
                 protocol.error(
                     "gen.not_running", f"There is no running generation to {action}.", gen=gen
@@ -197,6 +223,10 @@ class PlaygroundConsumer(AsyncWebsocketConsumer):
             )
 
     async def on_resume(self, message: protocol.GenResume) -> None:
+        if not await self._belongs_here(message.gen):
+            # The same answer as for an id that never existed: nothing to learn here.
+            await self.send_json(self._unknown(message.gen))
+            return
         await self._follow(message.gen, message.after)
 
     async def _follow(self, gen: str, after: int) -> None:
@@ -211,13 +241,14 @@ class PlaygroundConsumer(AsyncWebsocketConsumer):
                     # The finished generation's tokens are charged by now.
                     await self.send_json(protocol.allowance(await self._allowance()))
         except GenerationUnknownError:
-            await self.send_json(
-                protocol.error(
-                    "gen.unknown",
-                    "That generation is not available any more; its events have expired.",
-                    gen=gen,
-                )
-            )
+            await self.send_json(self._unknown(gen))
+
+    def _unknown(self, gen: str) -> dict[str, Any]:
+        return protocol.error(
+            "gen.unknown",
+            "That generation is not available any more; its events have expired.",
+            gen=gen,
+        )
 
     async def _unfollow(self) -> None:
         if self.follower is not None and not self.follower.done():
