@@ -92,10 +92,17 @@ class ProtocolError(Exception):
         self.message = message
 
 
+_TOO_DEEP = "Message nests too deeply; no message of the protocol nests more than a few levels."
+
+
 def decode(raw: str | bytes) -> ClientMessage:
     """Parse and validate one client message, or raise ProtocolError."""
     try:
         return _decoder.decode(raw)
+    except RecursionError:
+        # msgspec decodes (and even skips) nested values recursively: a few
+        # thousand brackets exhaust the stack before any schema check runs.
+        raise ProtocolError("protocol.invalid", _TOO_DEEP) from None
     except msgspec.ValidationError as exc:
         text = str(exc)
         if "`$.type`" in text or "missing required field `type`" in text:
@@ -105,10 +112,19 @@ def decode(raw: str | bytes) -> ClientMessage:
         raise ProtocolError("protocol.malformed", f"Message is not valid JSON: {exc}.") from None
 
 
+class _Kind(msgspec.Struct):
+    type: object = None  # only the tag is read; every other field is skipped
+
+
+_kind_decoder = msgspec.json.Decoder(_Kind)
+
+
 def _unknown_type(raw: str | bytes, text: str) -> ClientMessage:
     try:
-        kind = msgspec.json.decode(raw).get("type")
-    except (msgspec.DecodeError, AttributeError):
+        kind = _kind_decoder.decode(raw).type
+    except RecursionError:
+        raise ProtocolError("protocol.invalid", _TOO_DEEP) from None
+    except msgspec.DecodeError:  # not an object (ValidationError is a DecodeError)
         kind = None
     if kind is None:
         raise ProtocolError("protocol.invalid", 'Message must be a JSON object with a "type".')

@@ -176,3 +176,28 @@ async def test_the_owner_still_controls_and_cites_their_own_generation(
     assert latest is not None and latest.instruction == "mine"
     for comm in (tab, other_tab):
         await comm.disconnect()
+
+
+DEEP = "[" * 2000 + "]" * 2000
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"v": 1, "x": ' + DEEP + "}",  # no type
+        '{"type": "gen.launch", "x": ' + DEEP + "}",  # an unknown type
+        '{"x": ' + DEEP + ', "type": "ping"}',  # the type after the nesting
+        '{"type": "ping", "t": ' + DEEP + "}",  # a known type, nested where a number goes
+        '{"a":' * 2000 + "1" + "}" * 2000,  # nested objects
+    ],
+)
+async def test_deeply_nested_json_is_an_invalid_message_not_a_crash(
+    use_upstream: ScriptedUpstream, raw: str
+) -> None:
+    comm = await connect()
+    await comm.send_to(text_data=raw)
+    err = await comm.receive_json_from()
+    assert err["type"] == "error" and err["code"] == "protocol.invalid", err
+    await comm.send_json_to({"type": "ping", "v": 1, "t": 1})
+    assert (await comm.receive_json_from())["type"] == "pong", "the socket is still healthy"
+    await comm.disconnect()
