@@ -14,11 +14,9 @@ from typing import Annotated, Literal
 
 import msgspec
 
-PROTOCOL_VERSION = 1
+from playground.limits import MAX_FILES, MAX_INSTRUCTION, MAX_PATH
 
-MAX_PATH = 200
-MAX_FILES = 50
-MAX_INSTRUCTION = 20_000
+PROTOCOL_VERSION = 1
 
 Path = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_PATH)]
 GenId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
