@@ -31,7 +31,7 @@ from playground.socket.throttle import TokenBucket
 
 log = logging.getLogger(__name__)
 
-CLOSE_POLICY = 1008  # RFC 6455: policy violation
+CLOSE_POLICY = 1008  # RFC 6455: policy violation (Daphne sends it: flint/serving.py)
 CLOSE_NOT_FOUND = 4404
 
 
