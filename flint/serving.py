@@ -24,7 +24,9 @@ in subclasses of Daphne's request and WebSocket classes:
   Flint's message limit, which gets a readable error), and a message over the
   cap is closed with 1009 instead of dropped;
 * an application may close a socket with any code an endpoint may send
-  (1000-1003, 1007-1011, 3000-4999), so the flood cut-off's 1008 goes out.
+  (1000-1003, 1007-1011, 3000-4999), so the flood cut-off's 1008 goes out;
+* when the server starts, generation records left "running" by a process
+  that died mid-answer are closed (``close_dead_generations``).
 
 Written against Daphne 4.2 (pinned in pyproject.toml); tests/servers/
 test_hardening.py drives each behaviour through a real Daphne process.
@@ -78,6 +80,44 @@ def _receive_timeout() -> float:
     from django.conf import settings
 
     return float(getattr(settings, "FLINT_REQUEST_TIMEOUT", limits.REQUEST_RECEIVE_TIMEOUT))
+
+
+def close_dead_generations() -> int:
+    """Close the records of generations that died with their process; how many.
+
+    Only records that began before now: this process has started none yet. On
+    the memory hub each of them is dead (a generation lives in the process that
+    runs it). With Redis another process may still be running one: those whose
+    playground's claim in Redis names them are left alone.
+    """
+    from django.conf import settings
+    from django.utils import timezone
+
+    from playground.persistence import generations_close_dead
+
+    alive: Any = lambda playground, gen: False  # noqa: E731
+    client = None
+    try:
+        if str(settings.FLINT_HUB.get("BACKEND", "")).endswith("RedisHub"):
+            import redis
+
+            from playground.hub.redis import claim_key
+
+            client = redis.Redis.from_url(str(settings.FLINT_HUB["URL"]))
+
+            def alive(playground: str, gen: str) -> bool:
+                return (client.get(claim_key(playground)) or b"").decode() == gen
+
+        closed = generations_close_dead(timezone.now(), alive)
+    except Exception:
+        log.exception("could not close the records of generations that died with a process")
+        return 0
+    finally:
+        if client is not None:
+            client.close()
+    if closed:
+        log.warning("closed %d generation record(s) left running by a stopped process", closed)
+    return closed
 
 
 def install() -> None:
@@ -182,6 +222,13 @@ def install() -> None:
             )
             super().setProtocolOptions(**options)
 
+    base_run: Any = server.Server.run
+
+    def run(self: Any) -> Any:
+        close_dead_generations()  # before the first request: nothing of ours runs yet
+        return base_run(self)
+
+    server.Server.run = run  # type: ignore[method-assign]
     http_protocol.WebRequest = FlintWebRequest  # type: ignore[misc]
     server.WebSocketFactory = FlintWebSocketFactory  # type: ignore[attr-defined]
     http_protocol._flint_hardened = True  # type: ignore[attr-defined]

@@ -39,6 +39,11 @@ def _stream(gen: str) -> str:
     return f"flint:gen:{gen}"
 
 
+def claim_key(playground: str) -> str:
+    """The Redis key naming the generation that runs in ``playground`` (if any)."""
+    return f"flint:pg:{playground}:gen"
+
+
 def _home(gen: str) -> str:
     return f"flint:gen:{gen}:pg"  # the generation's playground; lives as long as its log
 
@@ -50,7 +55,7 @@ class RedisHub(MemoryHub):
         self._listener: asyncio.Task[None] | None = None
 
     async def claim(self, playground: str, gen: str) -> str | None:
-        key = f"flint:pg:{playground}:gen"
+        key = claim_key(playground)
         if await self.redis.set(key, gen, nx=True, ex=CLAIM_TTL):
             self._homes[gen] = playground
             await self.redis.set(_home(gen), playground, ex=RUNNING_LOG_TTL)
@@ -59,17 +64,17 @@ class RedisHub(MemoryHub):
         return rival.decode() if rival else None
 
     async def refresh_claim(self, playground: str, gen: str) -> None:
-        key = f"flint:pg:{playground}:gen"
+        key = claim_key(playground)
         if (await self.redis.get(key) or b"").decode() == gen:
             await self.redis.expire(key, CLAIM_TTL)
 
     async def release(self, playground: str, gen: str) -> None:
-        key = f"flint:pg:{playground}:gen"
+        key = claim_key(playground)
         if (await self.redis.get(key) or b"").decode() == gen:
             await self.redis.delete(key)
 
     async def running(self, playground: str) -> str | None:
-        gen = await self.redis.get(f"flint:pg:{playground}:gen")
+        gen = await self.redis.get(claim_key(playground))
         return gen.decode() if gen else None
 
     async def playground_of(self, gen: str) -> str | None:

@@ -225,7 +225,7 @@ class PlaygroundConsumer(AsyncWebsocketConsumer):
     async def on_resume(self, message: protocol.GenResume) -> None:
         if not await self._belongs_here(message.gen):
             # The same answer as for an id that never existed: nothing to learn here.
-            await self.send_json(self._unknown(message.gen))
+            await self.send_json(await self._unknown(message.gen, own=False))
             return
         await self._follow(message.gen, message.after)
 
@@ -241,9 +241,17 @@ class PlaygroundConsumer(AsyncWebsocketConsumer):
                     # The finished generation's tokens are charged by now.
                     await self.send_json(protocol.allowance(await self._allowance()))
         except GenerationUnknownError:
-            await self.send_json(self._unknown(gen))
+            await self.send_json(await self._unknown(gen))
 
-    def _unknown(self, gen: str) -> dict[str, Any]:
+    async def _unknown(self, gen: str, *, own: bool = True) -> dict[str, Any]:
+        if own and await persistence.generation_died_in_restart_async(gen):
+            # Not "expired": the process writing it is gone, and so is its log.
+            return protocol.error(
+                "gen.unknown",
+                f"{persistence.RESTART_NOTE} Ask again to continue.",
+                gen=gen,
+                reason="server_restart",
+            )
         return protocol.error(
             "gen.unknown",
             "That generation is not available any more; its events have expired.",

@@ -330,3 +330,44 @@ async def test_an_upstream_error_quoting_the_key_reaches_neither_page_nor_log(
         assert "mid-stream" in stream and TEST_KEY not in stream
     await asyncio.sleep(0.3)
     assert TEST_KEY not in flint.log_path.read_text(errors="replace")
+
+
+# --- 12: a generation that died with its process is closed at the next start -----------
+
+
+async def test_after_a_crash_mid_answer_the_record_is_closed_and_resume_says_why(
+    tmp_path: Path, upstream: ScriptedUpstream
+) -> None:
+    import os
+    import signal
+    import sqlite3
+
+    env = flint_env_for(tmp_path, upstream)
+    upstream.script(Reply(lorem=100_000, rate=200))
+    async with session() as http:
+        with daphne_server(env) as first:
+            ws, ready = await open_socket(http, first)
+            pid = ready["playground"]
+            await ws.send_str(json.dumps({"type": "gen.start", "instruction": "go", "files": {}}))
+            gen = (await ws.receive_json(timeout=10))["gen"]
+            while (await ws.receive_json(timeout=10))["type"] != "gen.delta":
+                pass
+            await asyncio.sleep(0.5)  # the record is written beside the first request
+            os.kill(first.pid, signal.SIGKILL)  # the server dies mid-answer
+            await ws.close()
+        db = sqlite3.connect(tmp_path / "flint.sqlite3")
+        query = "select status, stats from playground_generationrecord where id = ?"
+        assert db.execute(query, (gen,)).fetchone()[0] == "running"
+        with daphne_server(env) as second:
+            status, stats = db.execute(query, (gen,)).fetchone()
+            assert status == "error" and json.loads(stats)["ended"] == "server_restart"
+            ws = await http.ws_connect(
+                second.replace("http", "ws") + f"/ws/p/{pid}/", origin=second
+            )
+            assert (await ws.receive_json())["type"] == "session.ready"
+            await ws.send_str(json.dumps({"type": "gen.resume", "gen": gen}))
+            err = await ws.receive_json(timeout=10)
+            assert err["code"] == "gen.unknown" and err["detail"]["reason"] == "server_restart"
+            assert "restarted" in err["message"] and "expired" not in err["message"]
+            await ws.close()
+        db.close()
