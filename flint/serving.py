@@ -73,7 +73,7 @@ def _later(seconds: float, call: Any) -> Any:
     # and importing twisted's reactor any earlier would install the default one.
     from twisted.internet import reactor
 
-    return reactor.callLater(seconds, call)  # type: ignore[attr-defined]
+    return getattr(reactor, "callLater")(seconds, call)  # noqa: B009  (untyped in stubs)
 
 
 def _receive_timeout() -> float:
@@ -106,7 +106,8 @@ def close_dead_generations() -> int:
             client = redis.Redis.from_url(str(settings.FLINT_HUB["URL"]))
 
             def alive(playground: str, gen: str) -> bool:
-                return (client.get(claim_key(playground)) or b"").decode() == gen
+                found: Any = client.get(claim_key(playground))
+                return bytes(found or b"").decode() == gen
 
         closed = generations_close_dead(timezone.now(), alive)
     except Exception:
@@ -132,7 +133,7 @@ def install() -> None:
     base_factory: Any = ws_protocol.WebSocketFactory
     base_protocol: Any = ws_protocol.WebSocketProtocol
 
-    class FlintWebRequest(base_request):  # type: ignore[misc,valid-type]
+    class FlintWebRequest(base_request):  # type: ignore[misc]
         _flint_refused = False
         _flint_seen = 0
         _flint_cap = limits.MAX_REQUEST_BODY_BYTES
@@ -143,7 +144,7 @@ def install() -> None:
             self._flint_deadline = _later(_receive_timeout(), self._flint_too_slow)
 
         def _flint_path(self) -> str:
-            raw = getattr(self.channel, "_path", b"") or b""
+            raw: Any = getattr(self.channel, "_path", b"") or b""
             return raw.decode("latin-1") if isinstance(raw, bytes) else str(raw)
 
         def _flint_stop_clock(self) -> None:
@@ -204,14 +205,14 @@ def install() -> None:
             self._flint_stop_clock()
             super().connectionLost(reason)
 
-    class FlintWebSocketProtocol(base_protocol):  # type: ignore[misc,valid-type]
+    class FlintWebSocketProtocol(base_protocol):  # type: ignore[misc]
         def serverClose(self, code: int | None = None) -> None:
             if code in _SENDABLE:
                 self.sendCloseFrame(code=code, isReply=False)
             else:
                 super().serverClose(code)
 
-    class FlintWebSocketFactory(base_factory):  # type: ignore[misc,valid-type]
+    class FlintWebSocketFactory(base_factory):  # type: ignore[misc]
         protocol = FlintWebSocketProtocol
 
         def setProtocolOptions(self, **options: Any) -> None:
@@ -228,7 +229,7 @@ def install() -> None:
         close_dead_generations()  # before the first request: nothing of ours runs yet
         return base_run(self)
 
-    server.Server.run = run  # type: ignore[method-assign]
-    http_protocol.WebRequest = FlintWebRequest  # type: ignore[misc]
-    server.WebSocketFactory = FlintWebSocketFactory  # type: ignore[attr-defined]
-    http_protocol._flint_hardened = True  # type: ignore[attr-defined]
+    server.Server.run = run
+    http_protocol.WebRequest = FlintWebRequest
+    server.WebSocketFactory = FlintWebSocketFactory
+    http_protocol._flint_hardened = True
