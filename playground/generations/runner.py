@@ -32,6 +32,7 @@ from playground.generations.relay import FrameRelay, Send
 from playground.generations.stats import RetryPolicy, Stats
 from playground.inference.base import Backend, ChatRequest, Delta, InferenceError
 from playground.inference.queue import UpstreamQueue
+from playground.limits import MAX_ANSWER_CHARS
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,20 @@ class InternalError(FlintError):
         super().__init__("Flint hit an internal error; the log has the details.")
 
 
+class AnswerTooLargeError(FlintError):
+    """The model kept writing past the limit for one answer; it is cut off there."""
+
+    code = "gen.answer_too_large"
+    status = 502
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"The answer passed {limit:,} characters, the most one answer may have, so it "
+            "was stopped there. What arrived is kept; ask for a smaller change.",
+            limit=limit,
+        )
+
+
 # Called once the generation has published gen.done: (generation, outcome reason).
 OnFinish = Callable[["Generation", str], Awaitable[None]]
 
@@ -109,6 +124,7 @@ class Generation:
         queue: UpstreamQueue | None = None,
         gen_id: str | None = None,
         on_finish: OnFinish | None = None,
+        max_answer_chars: int = MAX_ANSWER_CHARS,
     ) -> None:
         self.id = gen_id or new_generation_id()
         self.backend = backend
@@ -125,6 +141,7 @@ class Generation:
         self._edits_base = 0  # where the current edit stream's text begins in the answer
         self.stop_reason: str | None = None
         self.on_finish = on_finish
+        self.max_answer_chars = max_answer_chars
         self.state = State.NEW
         self.task: asyncio.Task[None] | None = None
         self._segment: asyncio.Task[str | None] | None = None
@@ -298,10 +315,14 @@ class Generation:
             if self.stats.steered_at is not None and self.stats.steer_ttft is None:
                 self.stats.steer_ttft = now - self.stats.steered_at
             self.stats.tokens += delta.tokens
-            self.answer.append(delta.text)
-            self.answer_chars += len(delta.text)
-            self.relay.push_text(delta.text, delta.tokens)
-            self._feed_edits(delta.text)
+            room = self.max_answer_chars - self.answer_chars
+            text = delta.text if len(delta.text) <= room else delta.text[: max(room, 0)]
+            self.answer.append(text)
+            self.answer_chars += len(text)
+            self.relay.push_text(text, delta.tokens)
+            self._feed_edits(text)
+            if len(text) < len(delta.text):
+                raise AnswerTooLargeError(self.max_answer_chars)
         if delta.usage is not None:
             self.stats.prompt_tokens = delta.usage.prompt_tokens
             self.stats.completion_tokens = delta.usage.completion_tokens
