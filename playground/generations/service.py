@@ -99,21 +99,30 @@ async def start_generation(
     """
     hub = get_hub()
     gen_id = new_generation_id()
-    recorded: asyncio.Task[None] | None = None
 
     async def finished(gen: Generation, reason: str) -> None:
         await hub.release(playground, gen.id)
         await get_limiter().charge(requester.user, requester.ip, gen.stats.tokens)
+        # The turn's one database write, after gen.done has gone out: the record
+        # with what was asked and answered (off the path of the next first token).
         try:
-            if recorded is not None:
-                await recorded
+            await persistence.record_generation(
+                playground,
+                gen.id,
+                message.instruction,
+                "".join(gen.answer),
+                reason,
+                gen.stats.as_wire(),
+            )
         except Exception:
             log.exception("could not record generation %s", gen.id)
-            return
-        await persistence.record_finish(gen.id, "".join(gen.answer), reason, gen.stats.as_wire())
 
     generation = build_generation(
-        message, publish=lambda event: hub.publish(gen_id, event), gen_id=gen_id, on_finish=finished
+        message,
+        publish=lambda event: hub.publish(gen_id, event),
+        gen_id=gen_id,
+        on_finish=finished,
+        session=playground,
     )
     rival = await hub.running(playground)
     if rival is not None:
@@ -122,11 +131,9 @@ async def start_generation(
     rival = await hub.claim(playground, gen_id)
     if rival is not None:
         raise PlaygroundBusyError(rival)
-    # The record is written beside the first request, not before it: a SQLite
-    # commit costs milliseconds the user would otherwise wait for the first token.
-    recorded = asyncio.create_task(
-        persistence.record_start(playground, gen_id, message.instruction)
-    )
+    # No database write here: the record is written once, when the generation ends.
+    # Until then a model save of its edits finds its instruction in this process.
+    persistence.expect_generation(gen_id, message.instruction)
 
     async def control(action: str, payload: dict[str, Any]) -> None:
         if action == "stop":
@@ -162,12 +169,27 @@ async def _stop_when_abandoned(generation: Generation, hub: Hub, playground: str
 
 
 def build_generation(
-    message: protocol.GenStart, *, publish: Send, gen_id: str, on_finish: OnFinish
+    message: protocol.GenStart,
+    *,
+    publish: Send,
+    gen_id: str,
+    on_finish: OnFinish,
+    session: str | None = None,
 ) -> Generation:
-    """Build the prompt and the generation with all it needs; raises ContextTooLargeError."""
+    """Build the prompt and the generation with all it needs; raises ContextTooLargeError.
+
+    ``session`` (the playground) lets a backend keep per-session state across turns.
+    """
     backend = get_backend()
     files = dict(message.files)
     budget = min(settings.FLINT_CONTEXT_TOKENS, backend.context_tokens or 10**9)
+    # A whole-file answer largely repeats the active file: offer it as the predicted
+    # output (sent by backends configured for it, PREDICTION=true).
+    prediction = (
+        files.get(message.active)
+        if backend.info.edit_format == "whole_file" and message.active
+        else None
+    )
 
     def messages(files: dict[str, str], instruction: str, history: tuple[Message, ...]) -> Any:
         return build_messages(
@@ -188,11 +210,18 @@ def build_generation(
             f"{correction}\n\n(The user interrupted your answer above to say this. Edits you "
             "finished are already applied to the files shown. Continue from there.)"
         )
-        return ChatRequest(messages=messages(files, note, history))
+        active = files.get(message.active) if prediction is not None and message.active else None
+        return ChatRequest(
+            messages=messages(files, note, history), session=session, prediction=active
+        )
 
     return Generation(
         backend=backend,
-        request=ChatRequest(messages=messages(files, message.instruction, ())),
+        request=ChatRequest(
+            messages=messages(files, message.instruction, ()),
+            session=session,
+            prediction=prediction,
+        ),
         send=publish,
         retry=RetryPolicy(settings.FLINT_RETRIES, settings.FLINT_RETRY_MAX_WAIT),
         frame_interval=settings.FLINT_FRAME_INTERVAL,

@@ -47,10 +47,14 @@ class OpenAICompatibleBackend:
         connect_timeout: float = 5.0,
         max_tokens: int | None = None,
         extra_body: dict[str, Any] | None = None,
+        prediction: bool = False,
     ) -> None:
         self.info = BackendInfo(name=name, model=model, edit_format=edit_format)
         self._max_tokens = max_tokens
         self._extra_body = extra_body or {}
+        # Predicted outputs: send ChatRequest.prediction (the active file, for
+        # whole-file answers) as ``prediction``; only servers that support it should.
+        self._prediction = prediction
         # Retries are the generation runner's job (it tells the user and only
         # retries before the first token), so the SDK must not retry silently.
         self._client = openai.AsyncOpenAI(
@@ -113,6 +117,8 @@ class OpenAICompatibleBackend:
             kwargs["max_tokens"] = max_tokens
         if request.temperature is not None:
             kwargs["temperature"] = request.temperature
+        if self._prediction and request.prediction:
+            kwargs["prediction"] = {"type": "content", "content": request.prediction}
         if self._extra_body:
             kwargs["extra_body"] = self._extra_body
         return kwargs
@@ -189,9 +195,14 @@ class _SSEState:
 def _usage(raw: Any) -> Usage | None:
     if not raw:
         return None
+    details = raw.get("completion_tokens_details") or {}
+    accepted = details.get("accepted_prediction_tokens")
+    rejected = details.get("rejected_prediction_tokens")
     return Usage(
         prompt_tokens=int(raw.get("prompt_tokens") or 0),
         completion_tokens=int(raw.get("completion_tokens") or 0),
+        accepted_prediction_tokens=None if accepted is None else int(accepted),
+        rejected_prediction_tokens=None if rejected is None else int(rejected),
     )
 
 

@@ -14,6 +14,7 @@ from playground.persistence.access import (
     scope_owner_token,
 )
 from playground.persistence.files import FilesError
+from playground.persistence.pending import expect_generation
 from playground.persistence.playgrounds import (
     NotOwnerError,
     PlaygroundNotFoundError,
@@ -31,7 +32,9 @@ from playground.persistence.records import (
     GenerationNotFoundError,
     generation_begin,
     generation_finish,
+    generation_record,
     record_finish,
+    record_generation,
     record_start,
 )
 from playground.persistence.revisions import (
@@ -62,8 +65,10 @@ __all__ = [
     "UnknownTemplateError",
     "access_check",
     "access_of",
+    "expect_generation",
     "generation_begin",
     "generation_finish",
+    "generation_record",
     "is_owner",
     "playground_claim",
     "playground_create",
@@ -72,6 +77,7 @@ __all__ = [
     "playground_import",
     "playground_save",
     "record_finish",
+    "record_generation",
     "record_start",
     "revision_diff",
     "revision_get",

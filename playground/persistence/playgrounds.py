@@ -22,6 +22,7 @@ from playground.models import GenerationRecord, Playground, Revision
 from playground.persistence.access import is_owner
 from playground.persistence.files import validate_files
 from playground.persistence.ownership import hash_owner_token
+from playground.persistence.pending import unrecorded_instruction
 from playground.persistence.starters import TEMPLATES
 
 
@@ -175,7 +176,10 @@ def playground_save_generation_aware(
     instruction = ""
     if author == "model" and generation_id:
         record = GenerationRecord.objects.filter(id=generation_id).first()
-        instruction = record.instruction if record else ""
+        if record is not None:
+            instruction = record.instruction
+        else:  # running or just finished here: its record is written when it ends
+            instruction = unrecorded_instruction(generation_id) or ""
     return playground_save(
         playground_id,
         files,

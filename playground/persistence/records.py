@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from channels.db import database_sync_to_async
+from django.db import transaction
 from django.utils import timezone
 
 from playground.errors import NotFoundError
-from playground.models import GenerationRecord
+from playground.models import GenerationRecord, Revision
+from playground.persistence.pending import forget_generation
 from playground.persistence.playgrounds import plain_text
 
 
@@ -49,3 +51,51 @@ def _record_finish(gen_id: str, answer: str, reason: str, stats: dict[str, Any])
 
 async def record_finish(gen_id: str, answer: str, reason: str, stats: dict[str, Any]) -> None:
     await database_sync_to_async(_record_finish)(gen_id, answer, reason, stats)
+
+
+def generation_record(
+    playground_id: str,
+    gen_id: str,
+    instruction: str,
+    answer: str,
+    reason: str,
+    stats: dict[str, Any],
+) -> None:
+    """Write a finished generation's record: one transaction per generation.
+
+    A model revision saved before the record existed (on another process, which could
+    not see ``_unrecorded``) gets its instruction here.
+    """
+    text = plain_text(instruction)
+    with transaction.atomic():
+        GenerationRecord.objects.update_or_create(
+            id=gen_id,
+            defaults={
+                "playground_id": playground_id,
+                "instruction": text,
+                "answer": plain_text(answer),
+                "status": _STATUS.get(reason, "error"),
+                "stats": stats,
+                "finished_at": timezone.now(),
+            },
+        )
+        Revision.objects.filter(
+            playground_id=playground_id, generation_id=gen_id, instruction=""
+        ).update(instruction=text)
+    forget_generation(gen_id)
+
+
+async def record_generation(
+    playground_id: str,
+    gen_id: str,
+    instruction: str,
+    answer: str,
+    reason: str,
+    stats: dict[str, Any],
+) -> None:
+    try:
+        await database_sync_to_async(generation_record)(
+            playground_id, gen_id, instruction, answer, reason, stats
+        )
+    finally:
+        forget_generation(gen_id)
