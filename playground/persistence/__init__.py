@@ -8,9 +8,11 @@ The public operations are re-exported here, named ``<entity>_<action>``.
 
 from playground.persistence.access import (
     Access,
+    OwnerCheck,
     access_check,
     access_of,
     is_owner,
+    ownership_changed,
     scope_owner_token,
 )
 from playground.persistence.files import FilesError
@@ -57,6 +59,7 @@ __all__ = [
     "FilesError",
     "GenerationNotFoundError",
     "NotOwnerError",
+    "OwnerCheck",
     "PlaygroundNotFoundError",
     "RevisionNotFoundError",
     "SaveConflictError",
@@ -70,6 +73,7 @@ __all__ = [
     "generation_finish",
     "generation_record",
     "is_owner",
+    "ownership_changed",
     "playground_claim",
     "playground_create",
     "playground_create_from_files",

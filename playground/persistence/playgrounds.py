@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from playground.errors import FlintError, ForbiddenError, InvalidInputError, NotFoundError
 from playground.models import GenerationRecord, Playground, Revision
-from playground.persistence.access import is_owner
+from playground.persistence.access import is_owner, ownership_changed
 from playground.persistence.files import validate_files
 from playground.persistence.ownership import hash_owner_token
 from playground.persistence.pending import unrecorded_instruction
@@ -77,6 +77,7 @@ def playground_claim(playground_id: str, token: str | None, user: Any) -> Playgr
     if playground.owner_user_id not in (None, user.pk):
         raise NotOwnerError("Another account has already claimed this playground.")
     Playground.objects.filter(id=playground.id).update(owner_user=user)
+    ownership_changed(playground.id)  # sockets re-check their cached owner answer
     playground.owner_user = user
     return playground
 

@@ -37,6 +37,7 @@ class PlaygroundConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # untyp
     # per frame. A layer would add a Redis receive loop to every socket.
     channel_layer_alias = None
     follower: asyncio.Task[None] | None = None
+    owner_check: persistence.OwnerCheck | None = None
 
     async def connect(self) -> None:
         self.playground_id = self.scope["url_route"]["kwargs"]["playground_id"]
@@ -136,9 +137,12 @@ class PlaygroundConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # untyp
             await self.send_json(protocol.pong(message.t))
 
     async def _owner(self) -> bool:
-        # Checked against the database on every write, not just at connect.
-        state = await persistence.access_check(self.playground_id, self.token)
-        return bool(state and state.owner)
+        # Checked on every write, not just at connect: cached per socket, and re-read
+        # from the database whenever the playground's ownership stamp has moved (a
+        # claim, a revoked capability), so a change takes effect on the next write.
+        if self.owner_check is None:
+            self.owner_check = persistence.OwnerCheck(self.playground_id, self.token)
+        return await self.owner_check.owner()
 
     async def on_save(self, message: protocol.FilesSave) -> None:
         try:
