@@ -469,3 +469,37 @@ async def test_the_generation_restarts_when_the_server_hands_the_steer_back(
     last = creates(ws)[-1]
     assert "previous_response_id" not in last  # a new socket: the full input
     assert [i["role"] for i in last["input"]] == ["user", "assistant", "user"]
+
+
+# --------------------------------------------------------------------------- the socket
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_turns_over_the_playground_socket_share_one_upstream_socket(
+    ws: ScriptedResponsesUpstream,
+) -> None:
+    from django.test import override_settings
+
+    from tests.socket.test_consumer import connect, start, text_of, until_done
+
+    config = {
+        "BACKEND": "playground.inference.responses_ws.ResponsesWebSocketBackend",
+        "BASE_URL": ws.base_url,
+        "API_KEY": TEST_KEY,
+        "MODEL": "gpt-test",
+        "TIMEOUT": 5.0,
+    }
+    ws.script("first.", "second.")
+    with override_settings(FLINT_BACKEND=config):
+        comm = await connect()
+        await comm.send_json_to(start("one"))
+        assert text_of(await until_done(comm)) == "first."
+        await comm.send_json_to(start("two"))
+        assert text_of(await until_done(comm)) == "second."
+        await comm.disconnect()
+    assert len(ws.connections) == 1
+    first, second = creates(ws)
+    assert "previous_response_id" not in first
+    assert second["previous_response_id"]
+    assert [i["content"] for i in second["input"]] == ["two"]
+    assert "index.html" in second["instructions"]  # the files go with every turn
