@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import time
 from dataclasses import dataclass
@@ -105,17 +106,14 @@ async def start_generation(
         await get_limiter().charge(requester.user, requester.ip, gen.stats.tokens)
         # The turn's one database write, after gen.done has gone out: the record
         # with what was asked and answered (off the path of the next first token).
-        try:
-            await persistence.record_generation(
-                playground,
-                gen.id,
-                message.instruction,
-                "".join(gen.answer),
-                reason,
-                gen.stats.as_wire(),
+        # In a context of its own: the HTTP request that started the generation may
+        # have ended by now, and its thread executor with it.
+        _keep(
+            asyncio.create_task(
+                _record(playground, gen, message.instruction, reason),
+                context=contextvars.Context(),
             )
-        except Exception:
-            log.exception("could not record generation %s", gen.id)
+        )
 
     generation = build_generation(
         message,
@@ -145,6 +143,15 @@ async def start_generation(
     generation.start()
     _keep(asyncio.create_task(_stop_when_abandoned(generation, hub, playground)))
     return generation
+
+
+async def _record(playground: str, gen: Generation, instruction: str, reason: str) -> None:
+    try:
+        await persistence.record_generation(
+            playground, gen.id, instruction, "".join(gen.answer), reason, gen.stats.as_wire()
+        )
+    except Exception:
+        log.exception("could not record generation %s", gen.id)
 
 
 # Background tasks are referenced until they end (the loop keeps only weak ones).

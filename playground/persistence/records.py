@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from channels.db import database_sync_to_async
-from django.db import transaction
+from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from playground.errors import NotFoundError
@@ -60,25 +61,28 @@ def generation_record(
     answer: str,
     reason: str,
     stats: dict[str, Any],
+    *,
+    backfill: bool = False,
 ) -> None:
-    """Write a finished generation's record: one transaction per generation.
+    """Write a finished generation's record: one INSERT, the turn's one database write.
 
-    A model revision saved before the record existed (on another process, which could
-    not see ``_unrecorded``) gets its instruction here.
+    ``backfill`` (several server processes): a model revision saved on another process
+    before the record existed gets its instruction too (a second statement).
     """
     text = plain_text(instruction)
-    with transaction.atomic():
-        GenerationRecord.objects.update_or_create(
-            id=gen_id,
-            defaults={
-                "playground_id": playground_id,
-                "instruction": text,
-                "answer": plain_text(answer),
-                "status": _STATUS.get(reason, "error"),
-                "stats": stats,
-                "finished_at": timezone.now(),
-            },
-        )
+    fields = {
+        "instruction": text,
+        "answer": plain_text(answer),
+        "status": _STATUS.get(reason, "error"),
+        "stats": stats,
+        "finished_at": timezone.now(),
+    }
+    try:
+        with transaction.atomic():
+            GenerationRecord.objects.create(id=gen_id, playground_id=playground_id, **fields)
+    except IntegrityError:  # begun with generation_begin: finish it instead
+        GenerationRecord.objects.filter(id=gen_id).update(**fields)
+    if backfill:
         Revision.objects.filter(
             playground_id=playground_id, generation_id=gen_id, instruction=""
         ).update(instruction=text)
@@ -95,7 +99,13 @@ async def record_generation(
 ) -> None:
     try:
         await database_sync_to_async(generation_record)(
-            playground_id, gen_id, instruction, answer, reason, stats
+            playground_id,
+            gen_id,
+            instruction,
+            answer,
+            reason,
+            stats,
+            backfill=bool(settings.FLINT_REDIS_URL),  # saves may land on another process
         )
     finally:
         forget_generation(gen_id)
