@@ -715,21 +715,32 @@ class Bench:
         rows, res = [], {}
         for key, label in labels.items():
             up = key[1]
-            added, over, total = [], [], []
+            added, over, total, pre, post = [], [], [], [], []
             for t in turns[key]:
                 s = streams[up][t.mark]
                 assert t.t_done is not None and t.t_first is not None and t.reason == "stop"
                 own_ttft = s["t_first_token"] - s["t_request"]
                 added.append(1000 * (t.t_first - t.t_send - own_ttft))
+                pre.append(1000 * (s["t_request"] - t.t_send))
+                post.append(1000 * (t.t_first - s["t_first_token"]))
                 total.append(1000 * (t.t_done - t.t_send))
                 over.append(total[-1] - 1000 * (s["t_end"] - s["t_request"]))
-            res[label] = {"added_ttft": added, "overhead": over, "total": total, "cpu": cpu[key]}
+            res[label] = {
+                "added_ttft": added,
+                "to_upstream": pre,
+                "first_token_to_client": post,
+                "overhead": over,
+                "total": total,
+                "cpu": cpu[key],
+            }
             rows.append(
                 [
                     label,
                     len(added),
                     f"{statistics.median(added):.2f}",
                     f"{pct(added, 99):.2f}",
+                    f"{statistics.median(pre):.2f}",
+                    f"{statistics.median(post):.2f}",
                     f"{statistics.median(over):.2f}",
                     f"{statistics.mean(over):.2f}",
                     f"{statistics.median(total):.2f}",
@@ -753,6 +764,8 @@ class Bench:
                     "turns",
                     "added TTFT p50 ms",
                     "p99 ms",
+                    "send->upstream p50",
+                    "1st token->client p50",
                     "overhead p50 ms",
                     "mean ms",
                     "turn p50 ms",
@@ -766,7 +779,9 @@ class Bench:
             f"turn overhead, browser socket -> WebSocket upstream vs a fresh HTTP request per"
             f" turn -> HTTP/SSE upstream: {red_p50:.1f}% less (p50), {red_mean:.1f}% less (mean)."
             "\nadded TTFT = (client gets the first gen.delta - client sends gen.start) - the"
-            " upstream's own TTFT\n(its first token write - its receipt of the request)."
+            " upstream's own TTFT\n(its first token write - its receipt of the request), split"
+            " into send->upstream (gen.start sent -> upstream has the request) and\n1st"
+            " token->client (upstream writes the first token -> client has it)."
             " overhead = turn - the upstream's own time\n(receipt -> last write); turn ="
             " gen.start sent -> gen.done received; a 3-token unpaced reply.\nDaphne CPU ="
             " CPU time of all threads of the Daphne serving that path, across the turn."
