@@ -96,12 +96,14 @@ class _Resend(Exception):
 class _Turn:
     """The response in flight on a session's socket (for ``steer``)."""
 
-    __slots__ = ("conn", "done", "response_id", "steer_sent")
+    __slots__ = ("conn", "done", "response_id", "steer_input", "steers", "steer_sent")
 
     def __init__(self, conn: Any) -> None:
         self.conn = conn
         self.response_id: str | None = None  # after its response.created
         self.steer_sent = False
+        self.steer_input = ""  # the input of the steer in flight
+        self.steers: list[tuple[int, str]] = []  # (len(output) at the commit, input)
         self.done = False  # the response in flight has ended (no need to close to stop it)
 
 
@@ -342,8 +344,9 @@ class ResponsesWebSocketBackend:
                         raise _interrupted() from exc
                     await self._drop(session, warm=False)  # closed idle, or as we sent
                     continue
-                # Finished: the upstream now holds this exchange.
-                session.history = [*base, *new, {"role": "assistant", "content": "".join(output)}]
+                # Finished: the upstream now holds this exchange (natively steered
+                # continuations included), which a new socket must be sent in full.
+                session.history = [*base, *new, *_exchange(output, turn.steers)]
                 return
         finally:
             if turn is not None:
@@ -406,6 +409,7 @@ class ResponsesWebSocketBackend:
                 turn.done = False
                 if steered:
                     steered = turn.steer_sent = False
+                    turn.steers.append((len(output), turn.steer_input))
                     yield Delta("", 0, steer="native")
             elif kind in ("response.completed", "response.incomplete"):
                 response = event.get("response") or {}
@@ -459,9 +463,10 @@ class ResponsesWebSocketBackend:
         if turn is None or turn.response_id is None or turn.done or turn.steer_sent:
             return False
         turn.steer_sent = True
+        turn.steer_input = instruction + _STEER_NOTE
         try:
             await turn.conn.response.steer(
-                input=instruction + _STEER_NOTE, previous_response_id=turn.response_id
+                input=turn.steer_input, previous_response_id=turn.response_id
             )
         except Exception:
             turn.steer_sent = False
@@ -516,6 +521,19 @@ def _split(messages: tuple[Message, ...]) -> tuple[str, list[Item]]:
     instructions = "\n\n".join(m.content for m in messages if m.role == "system")
     items = [{"role": m.role, "content": m.content} for m in messages if m.role != "system"]
     return instructions, items
+
+
+def _exchange(output: list[str], steers: list[tuple[int, str]]) -> list[Item]:
+    """The answer as items: the assistant's text, split where each native steer's input
+    went in (the server holds them in that order)."""
+    items: list[Item] = []
+    start = 0
+    for at, steer_input in steers:
+        items.append({"role": "assistant", "content": "".join(output[start:at])})
+        items.append({"role": "user", "content": steer_input})
+        start = at
+    items.append({"role": "assistant", "content": "".join(output[start:])})
+    return items
 
 
 def _trim(history: list[Item], chars: int) -> list[Item]:

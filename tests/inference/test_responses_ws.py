@@ -503,3 +503,24 @@ async def test_turns_over_the_playground_socket_share_one_upstream_socket(
     assert second["previous_response_id"]
     assert [i["content"] for i in second["input"]] == ["two"]
     assert "index.html" in second["instructions"]  # the files go with every turn
+
+
+async def test_after_a_native_steer_a_new_socket_gets_the_steered_exchange(
+    ws: ScriptedResponsesUpstream,
+) -> None:
+    b = backend(ws.base_url)
+    ws.script(Reply(lorem=2000, rate=500.0), Reply(text=" short."), "next answer")
+    req = request("write a lot")
+    n = 0
+    async for _d in b.stream(req):
+        n += 1
+        if n == 3:
+            assert await b.steer(req, "be brief")
+    ws.close_all()
+    await ws.wait_for_async(lambda: ws.open_connections == 0)
+    await asyncio.sleep(0.05)
+    assert (await collect(b, request("and then?")))[0] == "next answer"
+    await b.aclose()
+    full = creates(ws)[-1]["input"]
+    assert [i["role"] for i in full] == ["user", "assistant", "user", "assistant", "user"]
+    assert full[2]["content"].startswith("be brief") and full[3]["content"] == " short."
