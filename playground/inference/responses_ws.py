@@ -96,7 +96,7 @@ class _Resend(Exception):
 class _Turn:
     """The response in flight on a session's socket (for ``steer``)."""
 
-    __slots__ = ("conn", "done", "response_id", "steer_input", "steers", "steer_sent")
+    __slots__ = ("conn", "done", "response_id", "steer_input", "steer_sent", "steers")
 
     def __init__(self, conn: Any) -> None:
         self.conn = conn
