@@ -164,11 +164,12 @@ async def test_a_socket_the_server_closed_between_turns_is_replaced_unseen(
 async def test_server_pings_are_answered_and_keep_the_socket(
     ws: ScriptedResponsesUpstream,
 ) -> None:
-    ws.configure(ping_interval=0.05)
+    # aiohttp pings every 0.2 s and closes a client whose pong is 0.1 s late.
+    ws.configure(ping_interval=0.2)
     b = backend(ws.base_url)
-    ws.script(Reply(lorem=20, rate=100.0), "again")
-    assert len((await collect(b, request("one")))[0].split()) == 20  # 0.2 s: pings mid-stream
-    await asyncio.sleep(0.3)  # idle: pings between turns
+    ws.script(Reply(lorem=60, rate=100.0), "again")
+    assert len((await collect(b, request("one")))[0].split()) == 60  # 0.6 s: pings mid-stream
+    await asyncio.sleep(0.5)  # idle: pings between turns
     assert (await collect(b, request("two")))[0] == "again"
     await b.aclose()
     assert len(ws.connections) == 1, "a ping went unanswered and the server closed"
@@ -251,7 +252,9 @@ async def test_stop_closes_the_socket_at_once_and_the_next_turn_reconnects(
     assert s.tokens_after(t_close + 0.02) == 0, "the response went on after Stop"
     assert (await collect(b, request("next")))[0] == "after stop"
     await b.aclose()
-    assert len(ws.connections) == 2
+    used = [c for c in ws.connections if c.responses]
+    assert len(used) == 2, "the turn after Stop did not get a new socket"
+    assert used[0].closed_by == "client"
 
 
 async def test_one_response_in_flight_per_socket(ws: ScriptedResponsesUpstream) -> None:
