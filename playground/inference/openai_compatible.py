@@ -52,11 +52,15 @@ class OpenAICompatibleBackend:
         connect_timeout: float = 5.0,
         max_tokens: int | None = None,
         extra_body: dict[str, Any] | None = None,
+        prediction: bool = False,
     ) -> None:
         self.info = BackendInfo(name=name, model=model, edit_format=edit_format)
         self._key = api_key
         self._max_tokens = max_tokens
         self._extra_body = extra_body or {}
+        # Predicted outputs: send ChatRequest.prediction (the active file, for
+        # whole-file answers) as ``prediction``; only servers that support it should.
+        self._prediction = prediction
         # Retries are the generation runner's job (it tells the user and only
         # retries before the first token), so the SDK must not retry silently.
         self._client = openai.AsyncOpenAI(
@@ -119,6 +123,8 @@ class OpenAICompatibleBackend:
             kwargs["max_tokens"] = max_tokens
         if request.temperature is not None:
             kwargs["temperature"] = request.temperature
+        if self._prediction and request.prediction:
+            kwargs["prediction"] = {"type": "content", "content": request.prediction}
         if self._extra_body:
             kwargs["extra_body"] = self._extra_body
         return kwargs
@@ -248,10 +254,17 @@ def _usage(raw: Any) -> Usage | None:
         return None
     if not isinstance(raw, dict):
         raise _Malformed('a chunk whose "usage" is not an object')
+    details = raw.get("completion_tokens_details") or {}
+    if not isinstance(details, dict):
+        details = {}
+    accepted = details.get("accepted_prediction_tokens")
+    rejected = details.get("rejected_prediction_tokens")
     try:
         return Usage(
             prompt_tokens=int(raw.get("prompt_tokens") or 0),
             completion_tokens=int(raw.get("completion_tokens") or 0),
+            accepted_prediction_tokens=None if accepted is None else int(accepted),
+            rejected_prediction_tokens=None if rejected is None else int(rejected),
         )
     except (TypeError, ValueError, OverflowError):
         raise _Malformed('a "usage" whose token counts are not numbers') from None
