@@ -349,7 +349,8 @@ async def _binary(env: Env) -> Seen:
 
 @driver("protocol.rate_limited")
 async def _rate_limited(env: Env) -> Seen:
-    with override_settings(FLINT_RATE_MESSAGES=3, FLINT_RATE_WINDOW=3):
+    # One message back every 2 s: slow enough that the burst below cannot refill it.
+    with override_settings(FLINT_RATE_MESSAGES=3, FLINT_RATE_WINDOW=6):
         comm = await connect()
     for _ in range(4):
         await comm.send_json_to(ping())
