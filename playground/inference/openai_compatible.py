@@ -57,6 +57,7 @@ class OpenAICompatibleBackend:
         self.info = BackendInfo(name=name, model=model, edit_format=edit_format)
         self._key = api_key
         self._max_tokens = max_tokens
+        self._api_key = api_key
         self._extra_body = extra_body or {}
         # Predicted outputs: send ChatRequest.prediction (the active file, for
         # whole-file answers) as ``prediction``; only servers that support it should.
@@ -87,6 +88,13 @@ class OpenAICompatibleBackend:
             ) as response:
                 async for delta in _parse_sse(response.iter_bytes(), self._key):
                     yield delta
+        except InferenceError as exc:
+            # A mid-stream error event quotes the model server's own words, which may
+            # echo the key it was sent; the message goes to the browser.
+            if self._api_key and self._api_key in exc.message:
+                exc.message = exc.message.replace(self._api_key, "[redacted]")
+                exc.args = (exc.message,)
+            raise
         except openai.APIStatusError as exc:
             raise _status_error(exc, self.info.model) from None
         except openai.APITimeoutError:
