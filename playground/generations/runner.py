@@ -30,13 +30,12 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from playground import protocol
+from playground import limits, protocol
 from playground.errors import FlintError
 from playground.generations.relay import FrameRelay, Send
 from playground.generations.stats import RetryPolicy, Stats
 from playground.inference.base import Backend, ChatRequest, Delta, InferenceError
 from playground.inference.queue import UpstreamQueue
-from playground.limits import MAX_ANSWER_CHARS
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +131,7 @@ class Generation:
         queue: UpstreamQueue | None = None,
         gen_id: str | None = None,
         on_finish: OnFinish | None = None,
-        max_answer_chars: int = MAX_ANSWER_CHARS,
+        max_answer_chars: int | None = None,
     ) -> None:
         self.id = gen_id or new_generation_id()
         self.backend = backend
@@ -149,7 +148,7 @@ class Generation:
         self._edits_base = 0  # where the current edit stream's text begins in the answer
         self.stop_reason: str | None = None
         self.on_finish = on_finish
-        self.max_answer_chars = max_answer_chars
+        self.max_answer_chars = max_answer_chars or limits.MAX_ANSWER_CHARS
         self.state = State.NEW
         self.task: asyncio.Task[None] | None = None
         self._segment: asyncio.Task[str | None] | None = None

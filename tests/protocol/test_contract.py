@@ -553,6 +553,24 @@ async def _loading(env: Env) -> Seen:
     return await failed_generation(env, status(503, "Loading model"), FLINT_RETRIES=0)
 
 
+@driver("upstream.bad_response")
+async def _bad_response(env: Env) -> Seen:
+    # A server that is not OpenAI-compatible: after a few tokens, a line that is not JSON.
+    return await failed_generation(
+        env, Reply(lorem=20, fail=Fail("raw", after=5, raw=b"data: {not json\n\n"))
+    )
+
+
+@driver("gen.answer_too_large")
+async def _answer_too_large(env: Env) -> Seen:
+    # The real cap is 2x the largest project; a smaller one keeps the test quick.
+    env.monkeypatch.setattr("playground.limits.MAX_ANSWER_CHARS", 500)
+    seen = await failed_generation(env, Reply(lorem=2_000, rate=100_000))
+    kept = sum(len(e["text"]) for e in seen.events if e["type"] == "gen.delta")
+    assert kept == 500, "the answer is kept up to the limit"
+    return seen
+
+
 @driver("server.error")
 async def _bug(env: Env) -> Seen:
     # The one allowed fake: server.error only happens on a bug, so one internal

@@ -153,6 +153,7 @@ def test_an_applied_edit_is_a_gen_edit() -> None:
 def test_a_rejected_edit_is_a_gen_edit_rejected() -> None:
     kind, fields = protocol.edit_event(EditRejected("a.py", 3, "No match.", lines="x = 1"))
     assert kind == "gen.edit_rejected"
+    assert fields.pop("code") == ""  # the answer's code for Copy; none given here
     assert fields == {
         "path": "a.py",
         "hunk": 3,
