@@ -519,7 +519,10 @@ def run_variant(args: argparse.Namespace, variant: Variant, tasks: list[Task]) -
             page = Page(driver, base)
             if upstream is None:
                 warm_up(page, args.load_timeout)
-            print(f"\n== {variant.label} ({len(tasks)} tasks x {args.repeat}) ==", flush=True)
+            print(
+                f"\n== {variant.label} ({len(tasks)} tasks x {args.repeat}), {machine_state()} ==",
+                flush=True,
+            )
             for task in tasks:
                 for _ in range(args.repeat):
                     reply = Reply(text=replies[task.id], rate=0) if task.id in replies else None
@@ -531,6 +534,15 @@ def run_variant(args: argparse.Namespace, variant: Variant, tasks: list[Task]) -
         finally:
             quit_driver(driver)
     return outcomes
+
+
+def machine_state() -> str:
+    """Load and CPU pressure: on a shared 2-core machine they explain slow runs."""
+    state = f"load {os.getloadavg()[0]:.2f}"
+    with contextlib.suppress(OSError):
+        some = Path("/proc/pressure/cpu").read_text().split("\n")[0]
+        state += f", CPU pressure {some.split('avg10=')[1].split()[0]}% (10 s)"
+    return state
 
 
 def _recorded(folder: Path) -> dict[str, str]:
@@ -636,7 +648,7 @@ def main(argv: list[str] | None = None) -> int:
                                "started": started, "variants": {}}  # fmt: skip
     for variant in variants:
         outcomes = run_variant(args, variant, tasks)
-        summary = summarize(outcomes)
+        summary = {**summarize(outcomes), "machine_after": machine_state()}
         results["variants"][variant.label] = {
             "summary": summary,
             "outcomes": [o.report() for o in outcomes],
