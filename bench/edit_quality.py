@@ -608,6 +608,51 @@ def _rate(outcomes: list[Outcome]) -> str:
 _CSS_ONE_RULE: set[str] = set()
 
 
+def _p50(summary: dict[str, Any]) -> str:
+    p50 = summary["p50_css_one_rule_visible_s"]
+    return f"{p50} s (of {summary['css_one_rule_passed']})" if p50 is not None else "-"
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """The run as Markdown tables (for docs/benchmarks.md): variants, then task by task."""
+    variants = results["variants"]
+    lines = [
+        f"`{results['command']}` ({results['started']} UTC)",
+        "",
+        "| variant | success | web | python | refusals | p50 Send→visible, one-rule CSS "
+        "| tokens/task (median) | changed chars (median) | tokens per changed char |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for label, data in variants.items():
+        s = data["summary"]
+        lines.append(
+            f"| {label} | {s['passed']}/{s['tasks']} ({(s['success_rate'] or 0):.0%}) "
+            f"| {s['web']} | {s['python']} | {s['refusals']} "
+            f"| {_p50(s)} "
+            f"| {s['tokens_per_task_median']} | {s['changed_chars_median']} "
+            f"| {s['tokens_per_changed_char']} |"
+        )
+    labels = list(variants)
+    lines += ["", "| task | " + " | ".join(labels) + " |", "|---" * (len(labels) + 1) + "|"]
+    by_task: dict[str, dict[str, dict[str, Any]]] = {}
+    for label, data in variants.items():
+        for o in data["outcomes"]:
+            by_task.setdefault(o["task"], {})[label] = o
+    for task, row in by_task.items():
+        cells = []
+        for label in labels:
+            o = row.get(label)
+            if o is None:
+                cells.append("")
+                continue
+            mark = "pass" if o["passed"] else "fail"
+            visible = f", {o['visible_s']} s" if o["visible_s"] is not None else ""
+            refused = f", {len(o['rejections'])} refused" if o["rejections"] else ""
+            cells.append(f"{mark} ({o['tokens']} tok, {o['changed_chars']} ch{visible}{refused})")
+        lines.append(f"| {task} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -629,6 +674,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--var-dir", default=os.environ.get("FLINT_VAR_DIR") or str(REPO / "var"))
     parser.add_argument("--json", help="write every outcome and the summaries to FILE")
+    parser.add_argument("--markdown", help="write the results as Markdown tables to FILE")
     args = parser.parse_args(argv)
     # A terminated run still stops its Daphne, model server and browser (finally blocks).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -655,6 +701,8 @@ def main(argv: list[str] | None = None) -> int:
         }
         if args.json:  # after each variant, so a long run keeps what it measured
             Path(args.json).write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
+        if args.markdown:
+            Path(args.markdown).write_text(markdown(results))
     print("\n== summary ==")
     for label, data in results["variants"].items():
         s = data["summary"]

@@ -196,3 +196,21 @@ def test_an_index_html_block_in_a_python_playground_is_refused(page: Any) -> Non
     outcome = replay(page, f"{LEGACY}/py-fizzbuzz")
     assert set(outcome.files) == {"main.py"}, "no web file appears in a Python playground"
     assert [r["path"] for r in outcome.rejections] == ["index.html"]
+
+
+FIRST_TRY = "qwen2.5-coder-0.5b-new-first-try"
+
+
+@ENGINE_FIX
+def test_a_bare_for_loop_for_main_py_is_placed_not_refused(page: Any) -> None:
+    # The whole answer is a `for` loop printing "1 is odd" ... "10 is even".
+    outcome = replay(page, f"{FIRST_TRY}/py-even-odd")
+    assert outcome.rejections == []
+    assert outcome.passed, outcome.seen
+
+
+@ENGINE_FIX
+def test_a_doubled_opening_fence_still_greets_ada(page: Any) -> None:
+    # "```python main.py" twice, then the file with print(greet("Ada")) in its main block.
+    outcome = replay(page, f"{FIRST_TRY}/py-greet-ada-too")
+    assert outcome.passed, outcome.seen
