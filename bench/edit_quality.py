@@ -326,6 +326,8 @@ class Outcome:
     reason: str  # gen.done reason
     seen: str  # what the check saw, for a failure
     edit_kinds: list[str] = field(default_factory=list)  # gen.edit kinds, in order
+    ttft_s: float | None = None  # the generation's own figures (gen.done stats)
+    tokens_per_s: float | None = None
     answer: str = ""  # the raw answer (recorded, not reported)
     files: dict[str, str] = field(default_factory=dict)  # the files after (not reported)
 
@@ -385,6 +387,8 @@ def run_task(page: Page, task: Task, variant: str, timeout: float, reply: Reply 
         changed_chars=changed_chars(before, after),
         edits=sum(1 for m in messages if m.get("type") == "gen.edit"),
         edit_kinds=[str(m.get("kind")) for m in messages if m.get("type") == "gen.edit"],
+        ttft_s=round(stats["ttft_ms"] / 1000, 2) if stats.get("ttft_ms") is not None else None,
+        tokens_per_s=stats.get("tokens_per_s"),
         rejections=[
             {"path": m.get("path"), "reason": m.get("reason")}
             for m in messages
@@ -598,7 +602,14 @@ def summarize(outcomes: list[Outcome]) -> dict[str, Any]:
         "tokens_per_task_median": statistics.median(tokens) if tokens else None,
         "changed_chars_median": statistics.median(changed) if changed else None,
         "tokens_per_changed_char": round(sum(tokens) / sum(changed), 2) if sum(changed) else None,
+        "ttft_s_median": _median([o.ttft_s for o in outcomes]),
+        "tokens_per_s_median": _median([o.tokens_per_s for o in outcomes]),
     }
+
+
+def _median(values: list[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return round(statistics.median(known), 2) if known else None
 
 
 def _rate(outcomes: list[Outcome]) -> str:
@@ -620,8 +631,9 @@ def markdown(results: dict[str, Any]) -> str:
         f"`{results['command']}` ({results['started']} UTC)",
         "",
         "| variant | success | web | python | refusals | p50 Send→visible, one-rule CSS "
-        "| tokens/task (median) | changed chars (median) | tokens per changed char |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| tokens/task (median) | changed chars (median) | tokens per changed char "
+        "| TTFT (median) | decode tok/s (median) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for label, data in variants.items():
         s = data["summary"]
@@ -630,7 +642,8 @@ def markdown(results: dict[str, Any]) -> str:
             f"| {s['web']} | {s['python']} | {s['refusals']} "
             f"| {_p50(s)} "
             f"| {s['tokens_per_task_median']} | {s['changed_chars_median']} "
-            f"| {s['tokens_per_changed_char']} |"
+            f"| {s['tokens_per_changed_char']} | {s.get('ttft_s_median')} s "
+            f"| {s.get('tokens_per_s_median')} |"
         )
     labels = list(variants)
     lines += ["", "| task | " + " | ".join(labels) + " |", "|---" * (len(labels) + 1) + "|"]
