@@ -175,11 +175,12 @@ def system_prompt(edit_format: str, kind: Kind = FILES, model: str | None = None
     if whole_files_for(model):
         # No literal fence in these rules: a tiny model starts its answer by copying the
         # prompt from a fence it saw, so the fences it sees are the files'.
+        # Nor "keep the rest exactly as it is": told that, it copied files unchanged.
         return head + (
-            "To change a file, answer with the complete new file in a fenced code block "
-            "labelled with its language and path, exactly as the files below are shown. "
-            "Change only what the learner asks and keep everything else as it is. If several "
-            "files must change, give one block per file. Then explain in one sentence.\n" + note
+            "Make the change the learner asks for. To change a file, answer with the "
+            "complete new file in one fenced code block whose first line names the language "
+            "and the path, the way each file below starts. If several files must change, "
+            "give one block per file. Then explain the change in one sentence.\n" + note
         )
     return head + (
         "Make the smallest change that does what the learner asks. Answer with only the "
