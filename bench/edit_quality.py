@@ -180,8 +180,8 @@ RECORDER = """
 const s = window.flint.session;
 if (!window.__eq) {
   window.__eq = {events: []};
-  const original = s.onMessage.bind(s);
-  s.onMessage = (msg) => {
+  const original = s.receive.bind(s);
+  s.receive = (msg) => {
     window.__eq.events.push({t: performance.now(), msg});
     return original(msg);
   };

@@ -6,9 +6,8 @@ Here each is fed through the scripted upstream to a real Daphne, its edit engine
 the playground page in headless Chromium, with no model, and the test asserts what
 the learner would see: the files in the editor, the preview, the output of main.py.
 
-Cases that the engine gets wrong today are marked xfail(strict): when the engine's
-merge fixes land they pass, strict xfail turns that into a failure, and the mark
-comes off.
+Every case here was lost or mangled by Flint's merge before the engine's fixes for
+small models (#11); each now lands the way the learner asked.
 """
 
 from __future__ import annotations
@@ -23,7 +22,6 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 ANSWERS = REPO / "bench" / "edit_quality" / "answers"
-ENGINE_FIX = pytest.mark.xfail(strict=True, reason="engine merge fix pending (#11)")
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -109,7 +107,6 @@ def test_an_answer_echoing_the_prompt_headers_still_paints_the_page_light_blue(
     assert not any("Project files" in text for text in outcome.files.values())
 
 
-@ENGINE_FIX
 def test_echoed_copies_of_untouched_files_leave_them_byte_identical(page: Any) -> None:
     outcome = replay(page, f"{LEGACY}/web-background-light-blue")
     web = starter("web")
@@ -117,7 +114,6 @@ def test_echoed_copies_of_untouched_files_leave_them_byte_identical(page: Any) -
     assert outcome.files["script.js"] == web["script.js"]
 
 
-@ENGINE_FIX
 def test_an_echoed_fence_line_never_lands_in_index_html(page: Any) -> None:
     # The answer opens with "```html index.html" twice: the second is not HTML.
     outcome = replay(page, f"{LEGACY}/web-center-everything")
@@ -134,7 +130,6 @@ def test_an_answer_that_drops_the_script_tag_is_caught_by_the_counter(page: Any)
     assert "<script" not in outcome.files["index.html"]
 
 
-@ENGINE_FIX
 def test_an_answer_that_changes_nothing_is_reported_as_no_change(page: Any) -> None:
     # "remove the space around the page": the answer repeats index.html unchanged.
     outcome = replay(page, f"{LEGACY}/web-no-margin")
@@ -151,14 +146,12 @@ def test_a_changed_function_makes_greet_say_hi(page: Any) -> None:
     assert main_py_output(outcome).strip() == "Hi, Flint"
 
 
-@ENGINE_FIX
 def test_a_complete_main_py_with_a_new_main_block_runs_the_loop(page: Any) -> None:
     # The whole file comes back with a loop inside `if __name__ == "__main__":`.
     outcome = replay(page, f"{LEGACY}/py-greet-loop")
     assert outcome.passed, outcome.seen
 
 
-@ENGINE_FIX
 def test_a_complete_main_py_without_the_main_guard_keeps_its_top_level_call(
     page: Any,
 ) -> None:
@@ -172,7 +165,6 @@ def test_a_file_with_echoed_headers_still_prints_the_triangle(page: Any) -> None
     assert outcome.passed, outcome.seen
 
 
-@ENGINE_FIX
 def test_echoed_prompt_headers_never_land_in_main_py(page: Any) -> None:
     # The block opens with "# Project files" and "## main.py": valid Python comments.
     outcome = replay(page, f"{LEGACY}/py-star-triangle")
@@ -180,7 +172,6 @@ def test_echoed_prompt_headers_never_land_in_main_py(page: Any) -> None:
     assert "## main.py" not in outcome.files["main.py"]
 
 
-@ENGINE_FIX
 def test_an_echoed_header_block_is_not_refused_as_broken_python(page: Any) -> None:
     # ```python, "# Project files", "## main.py", then ```python main.py and the file.
     # The model did not add Ada, but its file is fine: it applies, and still runs.
@@ -190,7 +181,6 @@ def test_an_echoed_header_block_is_not_refused_as_broken_python(page: Any) -> No
     assert main_py_output(outcome) == "Hello, Flint!\n"
 
 
-@ENGINE_FIX
 def test_an_index_html_block_in_a_python_playground_is_refused(page: Any) -> None:
     # "```python index.html" and a FizzBuzz web page, in a Python playground.
     outcome = replay(page, f"{LEGACY}/py-fizzbuzz")
@@ -201,7 +191,6 @@ def test_an_index_html_block_in_a_python_playground_is_refused(page: Any) -> Non
 FIRST_TRY = "qwen2.5-coder-0.5b-new-first-try"
 
 
-@ENGINE_FIX
 def test_a_bare_for_loop_for_main_py_is_placed_not_refused(page: Any) -> None:
     # The whole answer is a `for` loop printing "1 is odd" ... "10 is even".
     outcome = replay(page, f"{FIRST_TRY}/py-even-odd")
@@ -209,7 +198,6 @@ def test_a_bare_for_loop_for_main_py_is_placed_not_refused(page: Any) -> None:
     assert outcome.passed, outcome.seen
 
 
-@ENGINE_FIX
 def test_a_doubled_opening_fence_still_greets_ada(page: Any) -> None:
     # "```python main.py" twice, then the file with print(greet("Ada")) in its main block.
     outcome = replay(page, f"{FIRST_TRY}/py-greet-ada-too")
