@@ -12,6 +12,7 @@ import { Workspace } from "./editor/workspace.js";
 import { Transcript } from "./transcript/transcript.js";
 import { StatusLine } from "./status/status-line.js";
 import { installModelInfo } from "./status/model-info.js";
+import { installProblems } from "./status/problems.js";
 import { Preview } from "./preview/preview.js";
 import { ConsolePanel, fixInstruction } from "./preview/console-panel.js";
 import { Drafts, installDrafts } from "./preview/draft.js";
@@ -82,6 +83,7 @@ function createSocket(parts, boot) {
     onState: (state, socket) => {
       indicator.show(state, socket);
       parts.controls?.update();
+      parts.problems?.socketState(state, socket);
     },
     onClose: () => parts.session.connectionLost(),
   });
@@ -93,6 +95,7 @@ function createSocket(parts, boot) {
 function installFeatures(parts, boot) {
   const { playground } = boot;
   const host = document.querySelector(".app") ?? document.body;
+  parts.problems = installProblems(parts, { problems: boot.problems ?? [], host });
   parts.controls = installControls(parts, { instruction: byTestId("instruction"), send: byTestId("send"), stop: byTestId("stop") });
   if (parts.drafts) installDrafts(parts);
   installQueueStatus(parts);
@@ -104,7 +107,7 @@ function installFeatures(parts, boot) {
   installReadOnly(parts, { app: host, buttons: [history.button, share?.button] });
   installResume(parts, { playground, recovered: () => autosave.recovered });
   installModelInfo(parts, document.querySelector(".model-info"));
-  return { autosave, history, share, allowance };
+  return { autosave, history, share, allowance, problems: parts.problems };
 }
 
 start();

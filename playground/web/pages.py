@@ -15,6 +15,7 @@ from playground.persistence.ownership import ensure_owner_token, set_owner_cooki
 from playground.persistence.starters import TEMPLATE_LABELS
 from playground.preview.csp import playground_page_headers
 from playground.web.access import request_is_owner
+from playground.web.diagnostics import page_problems
 
 _PLAYGROUND_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
 
@@ -54,6 +55,8 @@ def playground(request: HttpRequest, playground_id: str) -> HttpResponse:
         "protocol": protocol.PROTOCOL_VERSION,
         "max_message_bytes": settings.FLINT_MAX_MESSAGE_BYTES,
         "templates": TEMPLATE_LABELS,
+        # Configuration problems the page shows in a banner (playground/checks.py).
+        "problems": page_problems(request),
     }
     return render(request, "playground/index.html", {"boot": boot, "playground": pg})
 

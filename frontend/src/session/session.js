@@ -271,7 +271,7 @@ function installCoreHandlers(session) {
         session.finish(pending, "error", {}, msg);
         return;
       }
-      session.transcript.notice(`${msg.code}: ${msg.message}`, "notice-error");
+      session.transcript.notice(`${msg.message} (${msg.code})`, "notice-error");
     });
 }
 

@@ -151,9 +151,10 @@ export class Turn {
     const box = h(
       "div",
       { class: "error", dataset: { testid: "error", code: err.code } },
-      h("code", { class: "error-code" }, err.code),
+      // What went wrong and what to do first; the code last, for a bug report.
+      h("span", { class: "error-message" }, err.message ?? "Something went wrong."),
       " ",
-      h("span", { class: "error-message" }, err.message),
+      h("code", { class: "error-code" }, err.code),
     );
     if (err.retryable) {
       const retry = h("button", { type: "button", class: "btn btn-small", dataset: { testid: "retry-turn" } }, "Retry");
