@@ -13,6 +13,8 @@ import { Transcript } from "./transcript/transcript.js";
 import { StatusLine } from "./status/status-line.js";
 import { installModelInfo } from "./status/model-info.js";
 import { installProblems } from "./status/problems.js";
+import { AppliedMarks, installPastTurns } from "./transcript/past-turns.js";
+import { RunStore } from "./session/run-store.js";
 import { Preview } from "./preview/preview.js";
 import { ConsolePanel, fixInstruction } from "./preview/console-panel.js";
 import { Drafts, installDrafts } from "./preview/draft.js";
@@ -40,7 +42,7 @@ function start() {
 // The shared parts. Callbacks that need a part built later (the session)
 // reach it through `parts` when they run.
 function createParts(boot) {
-  const parts = {};
+  const parts = { marks: new AppliedMarks(boot.playground) };
   const previewFrame = byTestId("preview");
   parts.consolePanel = new ConsolePanel(byTestId("console"), {
     onFix: (entry) => parts.session.send(fixInstruction(entry)),
@@ -52,7 +54,11 @@ function createParts(boot) {
   parts.transcript = new Transcript(byTestId("transcript"), {
     retry: (instruction) => parts.session.send(instruction),
     askFix: (rejection) => parts.session.askFix(rejection),
-    applyAnyway: (turn, rejection) => parts.session.applyAnyway(turn, rejection),
+    applyAnyway: (turn, rejection) => {
+      const result = parts.session.applyAnyway(turn, rejection);
+      if (result.ok) parts.marks.add(rejection.gen ?? turn.el.dataset.gen, rejection.seq);
+      return result;
+    },
   });
   parts.socket = createSocket(parts, boot);
   parts.session = new Session({ ...parts, maxMessageBytes: boot.max_message_bytes });
@@ -96,6 +102,8 @@ function installFeatures(parts, boot) {
   const { playground } = boot;
   const host = document.querySelector(".app") ?? document.body;
   parts.problems = installProblems(parts, { problems: boot.problems ?? [], host });
+  // Finished answers first; a generation a reload resumes is drawn by installResume.
+  installPastTurns(parts, { records: boot.transcript ?? [], skip: resumedGen(playground), marks: parts.marks });
   parts.controls = installControls(parts, { instruction: byTestId("instruction"), send: byTestId("send"), stop: byTestId("stop") });
   if (parts.drafts) installDrafts(parts);
   installQueueStatus(parts);
@@ -108,6 +116,12 @@ function installFeatures(parts, boot) {
   installResume(parts, { playground, recovered: () => autosave.recovered });
   installModelInfo(parts, document.querySelector(".model-info"));
   return { autosave, history, share, allowance, problems: parts.problems };
+}
+
+// The generation a reload will draw itself (installResume restores a fresh stored run).
+function resumedGen(playground) {
+  const stored = new RunStore(playground).load();
+  return stored && Date.now() - (stored.at ?? 0) < 60_000 ? stored.gen : null;
 }
 
 start();

@@ -24,6 +24,7 @@ from playground.generations.quotas import Refusal, get_limiter
 from playground.generations.relay import Send
 from playground.generations.runner import Generation, OnFinish, new_generation_id
 from playground.generations.stats import RetryPolicy
+from playground.generations.transcript import TranscriptLog
 from playground.hub import Hub, get_hub
 from playground.inference import get_backend
 from playground.inference.base import ChatRequest, Message
@@ -110,11 +111,18 @@ async def start_generation(
         except Exception:
             log.exception("could not record generation %s", gen.id)
             return
-        await persistence.record_finish(gen.id, "".join(gen.answer), reason, gen.stats.as_wire())
+        await persistence.record_finish(
+            gen.id, "".join(gen.answer), reason, gen.stats.as_wire(), transcript.events
+        )
 
-    generation = build_generation(
-        message, publish=lambda event: hub.publish(gen_id, event), gen_id=gen_id, on_finish=finished
-    )
+    # What the page's transcript shows of this generation after a reload.
+    transcript = TranscriptLog(message.files)
+
+    async def publish(event: dict[str, Any]) -> None:
+        transcript.add(event)
+        await hub.publish(gen_id, event)
+
+    generation = build_generation(message, publish=publish, gen_id=gen_id, on_finish=finished)
     rival = await hub.running(playground)
     if rival is not None:
         raise PlaygroundBusyError(rival)

@@ -33,6 +33,7 @@ from playground.persistence.records import (
     generation_finish,
     record_finish,
     record_start,
+    transcript_records,
 )
 from playground.persistence.revisions import (
     RevisionNotFoundError,
@@ -82,4 +83,5 @@ __all__ = [
     "share_create",
     "share_fork",
     "share_get",
+    "transcript_records",
 ]

@@ -126,6 +126,10 @@ export class Turn {
       apply.disabled = result.ok;
       status.textContent = result.ok ? "applied" : `not applied: ${result.reason}`;
     });
+    if (apply && rejection.appliedAnyway) {
+      apply.disabled = true;
+      status.textContent = "applied";
+    }
     this.eventsEl.append(
       h(
         "div",
