@@ -25,6 +25,7 @@ from playground.persistence.playgrounds import (
     playground_create_from_files,
     playground_get,
     playground_save,
+    playgrounds_owned,
     save_async,
 )
 from playground.persistence.records import (
@@ -72,6 +73,7 @@ __all__ = [
     "playground_get",
     "playground_import",
     "playground_save",
+    "playgrounds_owned",
     "record_finish",
     "record_start",
     "revision_diff",
