@@ -23,8 +23,9 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)  # SQLite database, local models
 DEBUG = env_bool("FLINT_DEBUG", False)
 SECRET_KEY = env_str("FLINT_SECRET_KEY") or "flint-insecure-dev-key-set-FLINT_SECRET_KEY"
 ALLOWED_HOSTS = env_list("FLINT_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
-# WebSocket Origin allow-list (scheme://host:port). Empty = same host as the
-# request's Host header (flint/asgi.py checks it on every socket handshake).
+# WebSocket Origin allow-list (scheme://host:port, compared exactly). Empty = the
+# one origin the socket was opened on (its Host header), if that host is allowed.
+# The preview origin is never allowed (flint/asgi.py).
 FLINT_ALLOWED_ORIGINS = env_list("FLINT_ALLOWED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -117,7 +118,11 @@ FLINT_RETRIES = env_int("FLINT_RETRIES", 2)  # before the first token only
 FLINT_RETRY_MAX_WAIT = env_float("FLINT_RETRY_MAX_WAIT", 10.0)
 
 # --- socket limits ---------------------------------------------------------------
-FLINT_MAX_MESSAGE_BYTES = env_int("FLINT_MAX_MESSAGE_BYTES", 1_048_576)
+# Every size limit is derived in playground/limits.py so that they agree: the
+# largest storable project fits one message, one request body and one import.
+from playground import limits as _limits  # noqa: E402  (pure: no Django imports)
+
+FLINT_MAX_MESSAGE_BYTES = _limits.MAX_MESSAGE_BYTES
 FLINT_FRAME_INTERVAL = env_float("FLINT_FRAME_INTERVAL", 0.016)  # coalescing window, s
 FLINT_FRAME_MAX_TOKENS = env_int("FLINT_FRAME_MAX_TOKENS", 256)
 FLINT_RATE_MESSAGES = env_int("FLINT_RATE_MESSAGES", 60)  # per FLINT_RATE_WINDOW per socket
@@ -134,21 +139,28 @@ LOGGING = {
     "loggers": {"httpx2": {"level": "WARNING"}, "httpx": {"level": "WARNING"}},
 }
 FLINT_CONTEXT_TOKENS = env_int("FLINT_CONTEXT_TOKENS", 32_000)
-# Daphne closes a socket (code 1009) on messages over this hard cap; below it,
-# messages over FLINT_MAX_MESSAGE_BYTES get a readable error instead.
-DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE = 4 * FLINT_MAX_MESSAGE_BYTES
+# Daphne closes a socket (code 1009) on a frame or message over this hard cap;
+# below it, messages over FLINT_MAX_MESSAGE_BYTES get a readable error instead.
+# `manage.py runserver` reads these two; flint/serving.py sets the same caps on
+# any Daphne (the `daphne` command line's own defaults are 1 MiB).
+DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE = _limits.WS_HARD_CAP_BYTES
+DAPHNE_WEBSOCKET_MAX_FRAME_SIZE = _limits.WS_HARD_CAP_BYTES
+# Seconds a client may take to send a request's headers and body; a half-sent
+# request is answered 408 and closed after it (flint/serving.py).
+FLINT_REQUEST_TIMEOUT = env_float("FLINT_REQUEST_TIMEOUT", _limits.REQUEST_RECEIVE_TIMEOUT)
 
 # --- history, sharing, import/export ("Nothing is lost" issue) --------------------------
 # Optional accounts can claim playgrounds (POST /p/<id>/claim); cookie owners need none.
 MIDDLEWARE += ["django.contrib.auth.middleware.AuthenticationMiddleware"]
 # Every page refuses to be framed, except /s/<id>/embed (xframe_options_exempt there).
 X_FRAME_OPTIONS = "DENY"
-# A whole file set is at most 2 MB of text (playground/persistence/files.py); its JSON
+# A whole file set is at most 2 MiB of text (playground/limits.py); its JSON
 # encoding (PUT /api/p/<id>/files) and a multipart upload of it (POST /import)
-# need some room on top. Uploads stay in memory: they are capped below that.
-DATA_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024 * 1024
-FILE_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024 * 1024
-FLINT_IMPORT_MAX_BYTES = env_int("FLINT_IMPORT_MAX_BYTES", 3 * 1024 * 1024)
+# need some room on top. Bodies are capped before they are read (flint/asgi.py,
+# flint/serving.py), so what Django is handed always fits in memory.
+DATA_UPLOAD_MAX_MEMORY_SIZE = _limits.MAX_REQUEST_BODY_BYTES
+FILE_UPLOAD_MAX_MEMORY_SIZE = _limits.MAX_IMPORT_BYTES
+FLINT_IMPORT_MAX_BYTES = _limits.MAX_IMPORT_BYTES
 DATA_UPLOAD_MAX_NUMBER_FILES = 51  # one over the 50-file limit, so we can name the error
 
 # --- generations: fairness and survival -----------------------------------------

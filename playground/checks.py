@@ -47,7 +47,6 @@ KNOWN_ENV = frozenset(
         "FLINT_EVENT_LOG_TTL",
         "FLINT_FRAME_INTERVAL",
         "FLINT_FRAME_MAX_TOKENS",
-        "FLINT_IMPORT_MAX_BYTES",
         "FLINT_LIMIT_GENERATIONS",
         "FLINT_LIMIT_GENERATIONS_IP",
         "FLINT_LIMIT_TOKENS",
@@ -59,7 +58,6 @@ KNOWN_ENV = frozenset(
         "FLINT_LOCAL_THREADS",
         "FLINT_LOG_LEVEL",
         "FLINT_MAX_CONCURRENT",
-        "FLINT_MAX_MESSAGE_BYTES",
         "FLINT_MAX_TOKENS",
         "FLINT_MODEL",
         "FLINT_MODEL_HUB",
@@ -188,7 +186,6 @@ def _numbers() -> list[_Number]:
         ("FLINT_CONTEXT_TOKENS", lambda: settings.FLINT_CONTEXT_TOKENS, 1, True),
         ("FLINT_RETRIES", lambda: settings.FLINT_RETRIES, 0, True),
         ("FLINT_RETRY_MAX_WAIT", lambda: settings.FLINT_RETRY_MAX_WAIT, 0, True),
-        ("FLINT_MAX_MESSAGE_BYTES", lambda: settings.FLINT_MAX_MESSAGE_BYTES, 1, True),
         ("FLINT_RATE_MESSAGES", lambda: settings.FLINT_RATE_MESSAGES, 1, True),
         ("FLINT_RATE_WINDOW", lambda: settings.FLINT_RATE_WINDOW, 0, False),
         ("FLINT_FRAME_INTERVAL", lambda: settings.FLINT_FRAME_INTERVAL, 0, False),
@@ -197,7 +194,12 @@ def _numbers() -> list[_Number]:
         ("FLINT_QUEUE_SIZE", lambda: settings.FLINT_QUEUE_SIZE, 0, True),
         ("FLINT_ORPHAN_GRACE", lambda: settings.FLINT_ORPHAN_GRACE, 0, True),
         ("FLINT_EVENT_LOG_TTL", lambda: settings.FLINT_EVENT_LOG_TTL, 0, False),
-        ("FLINT_IMPORT_MAX_BYTES", lambda: settings.FLINT_IMPORT_MAX_BYTES, 1, True),
+        (
+            "FLINT_REQUEST_TIMEOUT",
+            lambda: getattr(settings, "FLINT_REQUEST_TIMEOUT", 30.0),
+            0,
+            False,
+        ),
     ]
     if _is_local():
         rows += [

@@ -66,3 +66,13 @@ test("Fix asks about the error, where it happened and that line", () => {
   assert.match(text, /^Fix this error in app\.js at line 4:\n\nTypeError: x is undefined/);
   assert.match(text, /That line is:\n```\nx\.y\(\)\n```/);
 });
+
+test("a finished edit is described in plain words, and no change says so", async () => {
+  const { describeEdit } = await import("../src/transcript/turn.js");
+  assert.equal(describeEdit({ path: "style.css", kind: "update" }), "✎ changed style.css");
+  assert.match(describeEdit({ path: "main.py", kind: "unchanged" }), /^✓ main\.py: no change/);
+  assert.equal(describeEdit({ path: "a.js", kind: "move", new_path: "b.js" }), "✎ moved a.js → b.js");
+  for (const kind of ["update", "add", "delete", "move", "unchanged"]) {
+    assert.doesNotMatch(describeEdit({ path: "x", kind, new_path: "y" }), /hunk/);
+  }
+});

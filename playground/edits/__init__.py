@@ -22,11 +22,14 @@ Public API
 ``apply_edits(files, text, active=None) -> EditResult``
     One-shot application. Never raise on bad model output.
 ``EditResult``: ``.files``, ``.errors: list[EditError]``, ``.applied: list[AppliedEdit]``.
-``EditStream(files, active=None, fmt="auto")``
-    ``.feed(delta) -> list[EditEvent]``, ``.finish() -> list[EditEvent]``, ``.files``.
-``EditApplied(path, hunk, ops, kind, new_path=None)`` and
-``EditRejected(path, hunk, reason, lines, snippet, line=None, column=None, ops=None)``,
-    both with ``.to_wire()``. ``AppliedEdit``/``EditError`` are the same classes.
+``EditStream(files, active=None, fmt="auto", kind=None)``
+    ``.feed(delta) -> list[EditEvent]``, ``.finish() -> list[EditEvent]``, ``.files``,
+    ``.kind`` (``"web"``/``"python"``/``None``, from the files unless given).
+``EditApplied(path, hunk, ops, kind, new_path=None)`` (``kind="unchanged"``: nothing
+    changed) and ``EditRejected(path, hunk, reason, lines, snippet, line=None,
+    column=None, ops=None, code="")``, both with ``.to_wire()``.
+    ``AppliedEdit``/``EditError`` are the same classes.
+``playground_kind(files)``; ``is_echo_line(line, paths, lang)`` (prompt echoes).
 ``force_apply(files, path, ops) -> dict`` applies wire ops unchecked ("apply anyway").
 
 Ops are ``{"from", "to", "insert"}`` in UTF-16 code units against the file as it
@@ -40,6 +43,8 @@ from playground.edits.api import (
     apply_search_replace,
     force_apply,
 )
+from playground.edits.echo import is_echo_line
+from playground.edits.languages import PlaygroundKind, playground_kind
 from playground.edits.model import (
     AppliedEdit,
     EditApplied,
@@ -64,9 +69,12 @@ __all__ = [
     "Format",
     "Kind",
     "Op",
+    "PlaygroundKind",
     "apply_code_blocks",
     "apply_edits",
     "apply_patch",
     "apply_search_replace",
     "force_apply",
+    "is_echo_line",
+    "playground_kind",
 ]

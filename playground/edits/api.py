@@ -5,20 +5,28 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from itertools import pairwise
 
+from playground.edits.languages import PlaygroundKind
 from playground.edits.model import EditApplied, EditRejected, EditResult, Op
 from playground.edits.offsets import ops_to_spans
 from playground.edits.spans import apply_spans
 from playground.edits.stream import EditStream, Format
 
 
-def _run(files: Mapping[str, str], text: str, fmt: Format, active: str | None) -> EditResult:
+def _run(
+    files: Mapping[str, str],
+    text: str,
+    fmt: Format,
+    active: str | None,
+    kind: PlaygroundKind | None = None,
+) -> EditResult:
     # The batch API is the stream fed in one piece, so both always agree.
-    stream = EditStream(files, active=active, fmt=fmt)
+    stream = EditStream(files, active=active, fmt=fmt, kind=kind)
     events = stream.feed(text) + stream.finish()
     return EditResult(
         files=stream.files,
         errors=[e for e in events if isinstance(e, EditRejected)],
-        applied=[e for e in events if isinstance(e, EditApplied)],
+        applied=[e for e in events if isinstance(e, EditApplied) and e.changed],
+        unchanged=[e for e in events if isinstance(e, EditApplied) and not e.changed],
     )
 
 
@@ -32,14 +40,24 @@ def apply_search_replace(files: Mapping[str, str], text: str) -> EditResult:
     return _run(files, text, "search_replace", None)
 
 
-def apply_code_blocks(files: Mapping[str, str], text: str, active: str | None = None) -> EditResult:
+def apply_code_blocks(
+    files: Mapping[str, str],
+    text: str,
+    active: str | None = None,
+    kind: PlaygroundKind | None = None,
+) -> EditResult:
     """Apply fenced code blocks as whole-symbol or whole-file edits."""
-    return _run(files, text, "code_blocks", active)
+    return _run(files, text, "code_blocks", active, kind)
 
 
-def apply_edits(files: Mapping[str, str], text: str, active: str | None = None) -> EditResult:
-    """Detect the answer's format(s) and apply it."""
-    return _run(files, text, "auto", active)
+def apply_edits(
+    files: Mapping[str, str],
+    text: str,
+    active: str | None = None,
+    kind: PlaygroundKind | None = None,
+) -> EditResult:
+    """Detect the answer's format(s) and apply it (``kind``: see ``EditStream``)."""
+    return _run(files, text, "auto", active, kind)
 
 
 def force_apply(files: Mapping[str, str], path: str, ops: Sequence[Op]) -> dict[str, str]:

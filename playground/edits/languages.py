@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cache
 from pathlib import PurePosixPath
+from typing import Literal
 
 import tree_sitter
 import tree_sitter_css
@@ -80,3 +82,57 @@ def grammar(name: str) -> tree_sitter.Language:
 def parser(name: str) -> tree_sitter.Parser:
     # One parser per grammar: parsers are reusable across files and edits.
     return tree_sitter.Parser(grammar(name))
+
+
+_NAMES = {
+    "python": "Python",
+    "javascript": "JavaScript",
+    "typescript": "TypeScript",
+    "tsx": "TypeScript",
+    "html": "HTML",
+    "css": "CSS",
+    "json": "JSON",
+}
+
+
+def display_name(lang: str) -> str:
+    """The language's name for a learner: ``"Python"``, ``"HTML"``…"""
+    return _NAMES.get(lang, lang)
+
+
+# -- what kind of playground the files make ----------------------------------------
+
+PlaygroundKind = Literal["web", "python"]
+KIND_NAMES: dict[PlaygroundKind, str] = {"web": "web page", "python": "Python"}
+_WEB_SUFFIXES = frozenset({".html", ".htm", ".css", ".js", ".mjs", ".cjs", ".jsx", ".ts", ".tsx"})
+_WEB_LANGUAGES = frozenset({"html", "css", "javascript", "typescript", "tsx"})
+
+
+def playground_kind(files: Iterable[str]) -> PlaygroundKind | None:
+    """``"web"`` if any file is HTML, ``"python"`` if there are Python files and no
+    web files, else ``None`` (unknown: anything goes)."""
+    suffixes = {PurePosixPath(path).suffix.lower() for path in files}
+    if suffixes & {".html", ".htm"}:
+        return "web"
+    if ".py" in suffixes and not suffixes & _WEB_SUFFIXES:
+        return "python"
+    return None
+
+
+def fits(kind: PlaygroundKind | None, lang: str | None) -> bool:
+    """Whether code of ``lang`` is of any use in a playground of ``kind``."""
+    if kind == "python":
+        return lang not in _WEB_LANGUAGES
+    if kind == "web":
+        return lang != "python"
+    return True
+
+
+def fits_path(kind: PlaygroundKind | None, path: str) -> bool:
+    """Whether a new file at ``path`` is of any use in a playground of ``kind``."""
+    suffix = PurePosixPath(path).suffix.lower()
+    if kind == "python":
+        return suffix not in _WEB_SUFFIXES
+    if kind == "web":
+        return suffix not in (".py", ".pyw")
+    return True

@@ -26,6 +26,16 @@ def to_eol(text: str, eol: str) -> str:
     return normalized if eol == "\n" else normalized.replace("\n", eol)
 
 
+def trim_blank_edges(lines: Sequence[str]) -> list[str]:
+    """``lines`` without blank lines at the start and the end."""
+    start, end = 0, len(lines)
+    while start < end and not lines[start].strip():
+        start += 1
+    while end > start and not lines[end - 1].strip():
+        end -= 1
+    return list(lines[start:end])
+
+
 class LineTable:
     """``text`` seen as lines, built lazily: a hunk in a 500 KB file should not pay
     for splitting the whole file. Exact matches are found with ``str.find`` on the

@@ -8,7 +8,7 @@ from playground.edits.lines import LineTable
 from playground.edits.model import EditEvent, Span
 from playground.edits.patch_parse import Chunk, FileOp, ParseError
 from playground.edits.paths import bad_path
-from playground.edits.workspace import Workspace
+from playground.edits.workspace import Workspace, with_code
 
 
 @dataclass(frozen=True)
@@ -17,6 +17,7 @@ class Miss:
 
     reason: str
     lines: list[str]
+    code: str = ""  # the chunk's new lines, for "Copy"
 
 
 def apply_item(ws: Workspace, item: FileOp | ParseError, hunk: int) -> EditEvent:
@@ -32,13 +33,32 @@ def apply_item(ws: Workspace, item: FileOp | ParseError, hunk: int) -> EditEvent
     if op.kind == "delete":
         return ws.delete(op.path, hunk)
     if op.path not in ws.files:
-        return ws.reject(op.path, hunk, f"Cannot update {op.path}: no such file.")
+        return ws.reject(op.path, hunk, missing_file(op.path))
     if not op.chunks:
-        return ws.reject(op.path, hunk, f"The update of {op.path} contains no @@ chunks.")
+        reason = (
+            f"The patch for {op.path} does not say which lines to change, so it was not "
+            "applied. Ask the model to send the change again."
+        )
+        return ws.reject(op.path, hunk, reason)
     planned = plan_update(ws.files[op.path], op.chunks, op.path)
     if isinstance(planned, Miss):
-        return ws.reject(op.path, hunk, f"Hunk {hunk}: {planned.reason}", planned.lines)
-    return ws.update(op.path, hunk, planned, op.move_to)
+        return ws.reject(op.path, hunk, planned.reason, planned.lines, code=planned.code)
+    code = "\n...\n".join("\n".join(chunk.new) for chunk in op.chunks)
+    return with_code(ws.update(op.path, hunk, planned, op.move_to), code)
+
+
+def missing_file(path: str) -> str:
+    return (
+        f"There is no such file as {path}, so the change to it was not applied. Ask the "
+        "model to create it, or to change an existing file."
+    )
+
+
+_REDO = "Ask the model to redo it against the current file."
+
+
+def _part(number: int, chunks: int) -> str:
+    return "this change" if chunks == 1 else f"part {number} of this change"
 
 
 def plan_update(text: str, chunks: list[Chunk], path: str) -> list[Span] | Miss:
@@ -50,7 +70,7 @@ def plan_update(text: str, chunks: list[Chunk], path: str) -> list[Span] | Miss:
     pos = 0
     spans: list[Span] = []
     for number, chunk in enumerate(chunks, 1):
-        placed = _place(table, chunk, pos, number, path)
+        placed = _place(table, chunk, pos, _part(number, len(chunks)), path)
         if isinstance(placed, Miss):
             return placed
         span, pos = placed
@@ -86,12 +106,17 @@ def _new_lines(lines: list[tuple[str, str]], matched: list[str]) -> list[str]:
 
 
 def _place(
-    table: LineTable, chunk: Chunk, pos: int, number: int, path: str
+    table: LineTable, chunk: Chunk, pos: int, part: str, path: str
 ) -> tuple[Span, int] | Miss:
+    code = "\n".join(chunk.new)
     for anchor in chunk.anchors:
         found = table.find([anchor], pos)
         if found.index is None:
-            return Miss(f"chunk {number}'s @@ anchor was not found in {path}.", [anchor])
+            reason = (
+                f"The line '{anchor}' that {part} is anchored to (its @@ line) was not found "
+                f"in {path}, so the change was not applied. {_REDO}"
+            )
+            return Miss(reason, [anchor], code)
         pos = found.index + 1
     body = chunk.lines
     old = chunk.old
@@ -106,13 +131,18 @@ def _place(
         old = [text for marker, text in body if marker != "+"]
         found = table.find(old, pos, chunk.eof)
     if found.index is None:
-        return Miss(f"chunk {number}'s lines were not found in {path}.", chunk.old)
-    if found.ambiguous and not chunk.anchors:
-        return Miss(
-            f"chunk {number}'s lines match more than one place in {path}; "
-            "add an @@ anchor or more context.",
-            chunk.old,
+        reason = (
+            f"The lines {part} replaces were not found in {path} (the model may have "
+            f"misquoted them, or the file has changed), so it was not applied. {_REDO}"
         )
+        return Miss(reason, chunk.old, code)
+    if found.ambiguous and not chunk.anchors:
+        reason = (
+            f"The lines {part} replaces appear in more than one place in {path}, so Flint "
+            "cannot tell which one is meant; nothing was changed. Ask the model to include "
+            "more of the surrounding lines."
+        )
+        return Miss(reason, chunk.old, code)
     start = found.index
     new = _new_lines(body, table.line_range(start, len(old)))
     return table.replace(start, len(old), new), start + len(old)

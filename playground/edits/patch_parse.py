@@ -86,13 +86,22 @@ class PatchParser:
         if not stripped or self._skipping:
             return []
         self._skipping = True
-        return [ParseError(f"'{stripped}' is not a valid file operation header.", stripped)]
+        reason = (
+            f"The patch has a line Flint does not understand, '{stripped}', where a file "
+            "operation (*** Update File: ...) should start, so that part was not applied. "
+            "Ask the model to send the change again."
+        )
+        return [ParseError(reason, stripped)]
 
     def close(self) -> list[Item]:
         """End of the envelope (``*** End Patch``, closing fence or end of answer)."""
         items = self._flush()
         if self.count == 0 and not self.done:
-            items.append(ParseError("The patch contains no file operations.", ""))
+            reason = (
+                "The patch contains no file operations, so nothing was changed. Ask the "
+                "model to send the change again."
+            )
+            items.append(ParseError(reason, ""))
         self.done = True
         return items
 

@@ -15,10 +15,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from playground.edits.lines import LineTable
+from playground.edits.lines import LineTable, trim_blank_edges
 from playground.edits.model import EditEvent
+from playground.edits.patch_apply import missing_file
 from playground.edits.paths import bad_path, resolve
-from playground.edits.workspace import Workspace
+from playground.edits.workspace import Workspace, with_code
 
 SEARCH = re.compile(r"<{5,9} SEARCH\s*")
 DIVIDER = re.compile(r"={5,9}\s*")
@@ -48,18 +49,14 @@ class Block:
         return False
 
 
-def _trim_blank_edges(lines: list[str]) -> list[str]:
-    start, end = 0, len(lines)
-    while start < end and not lines[start].strip():
-        start += 1
-    while end > start and not lines[end - 1].strip():
-        end -= 1
-    return lines[start:end]
-
-
 def apply_block(ws: Workspace, block: Block, hunk: int) -> EditEvent:
     if block.path is None:
-        return ws.reject("", hunk, "The SEARCH/REPLACE block is not preceded by a file path.")
+        reason = (
+            "The SEARCH/REPLACE block does not say which file it changes (the file path "
+            "should be on the line just before it), so it was not applied. Ask the model to "
+            "name the file."
+        )
+        return ws.reject("", hunk, reason, code="\n".join(block.replace))
     path = resolve(block.path, ws.files)
     problem = bad_path(path)
     if problem:
@@ -68,26 +65,32 @@ def apply_block(ws: Workspace, block: Block, hunk: int) -> EditEvent:
     blank_search = not any(line.strip() for line in search)
     if path not in ws.files:
         if blank_search:
-            return ws.add(path, hunk, "".join(line + "\n" for line in replace))
-        return ws.reject(path, hunk, f"Cannot edit {path}: no such file.", search)
+            return ws.add(path, hunk, "".join(line + "\n" for line in replace))  # has code
+        code = "\n".join(replace)
+        return ws.reject(path, hunk, missing_file(path), search, code=code)
     table = LineTable.of(ws.files[path])
     if blank_search:
-        return ws.update(path, hunk, [table.replace(table.count, 0, replace)])
+        span = table.replace(table.count, 0, replace)
+        return with_code(ws.update(path, hunk, [span]), "\n".join(replace))
     found = table.find(search)
     if found.index is None:
         # Retry without blank lines at the edges, which models add or drop freely.
-        search, replace = _trim_blank_edges(search), _trim_blank_edges(replace)
+        search, replace = trim_blank_edges(search), trim_blank_edges(replace)
         found = table.find(search)
+    code = "\n".join(block.replace)
     if found.index is None:
-        return ws.reject(
-            path, hunk, f"Hunk {hunk}: the SEARCH lines were not found in {path}.", block.search
+        reason = (
+            f"The SEARCH lines were not found in {path} (the model may have misquoted them, "
+            "or the file has changed), so the change was not applied. Ask the model to redo "
+            "it against the current file."
         )
+        return ws.reject(path, hunk, reason, block.search, code=code)
+    span = table.replace(found.index, len(search), replace)
     if found.ambiguous:
-        return ws.reject(
-            path,
-            hunk,
-            f"Hunk {hunk}: the SEARCH lines match more than one place in {path}; "
-            "include more context.",
-            block.search,
+        reason = (
+            f"The SEARCH lines appear in more than one place in {path}, so Flint cannot tell "
+            "which one is meant; nothing was changed. Ask the model to include more of the "
+            "surrounding lines, or use Apply anyway to change the first of them."
         )
-    return ws.update(path, hunk, [table.replace(found.index, len(search), replace)])
+        return ws.reject(path, hunk, reason, block.search, [span], code)
+    return with_code(ws.update(path, hunk, [span]), code)

@@ -27,7 +27,9 @@ from collections.abc import Iterable, Mapping
 from enum import Enum, auto
 from typing import Literal
 
-from playground.edits.code_blocks import Fence, apply_fence, choose_target
+from playground.edits.code_blocks import Fence, apply_fence, unclosed_fence
+from playground.edits.echo import strip_echo
+from playground.edits.languages import PlaygroundKind, playground_kind
 from playground.edits.model import EditEvent
 from playground.edits.patch_apply import apply_item
 from playground.edits.patch_parse import BEGIN, Item, PatchParser, is_header
@@ -41,6 +43,10 @@ FORMATS: tuple[Format, ...] = ("auto", "patch", "search_replace", "code_blocks")
 # <<<<<<< SEARCH, *** Begin Patch.
 _EDIT_OPENERS = frozenset("`~<*")
 _FENCE = re.compile(r"\s*(`{3,}|~{3,})\s*([^`]*?)\s*")
+# Prose that opens a fence at its end: "Here is the new code: ```python".
+# Words after a fence marker that are a sentence, not an info string.
+_PROSE = re.compile(r"[A-Za-z][^=\s]*(?:\s+[^=\s]+){2,}")
+_FENCE_AFTER_PROSE = re.compile(r".*?[^`\s]\s*(`{3,})([A-Za-z][\w+#.\-]*(?:\s+[\w@./+\-]+)?)\s*")
 
 
 class _State(Enum):
@@ -57,11 +63,18 @@ class EditStream:
     """Incremental edit engine; see the module docstring for when edits apply."""
 
     def __init__(
-        self, files: Mapping[str, str], active: str | None = None, fmt: Format = "auto"
+        self,
+        files: Mapping[str, str],
+        active: str | None = None,
+        fmt: Format = "auto",
+        kind: PlaygroundKind | None = None,
     ) -> None:
         if fmt not in FORMATS:
             raise ValueError(f"unknown format {fmt!r}; expected one of {FORMATS}")
-        self._ws = Workspace(files)
+        # The playground's kind decides which new files are of any use; by default
+        # it comes from the files (any .html: web; only .py: python).
+        self.kind: PlaygroundKind | None = kind if kind is not None else playground_kind(files)
+        self._ws = Workspace(files, self.kind)
         self._active = active
         self._fmt = fmt
         self._pending: list[str] = []  # pieces of the current, incomplete line
@@ -80,6 +93,7 @@ class EditStream:
         self._block_return = _State.TEXT
         self._last_path: str | None = None  # path named by the latest prose line
         self._structured = False  # an envelope or S/R block has been seen
+        self._after_nested = False  # a block opened inside another one just closed
         self._finished = False
         self.events: list[EditEvent] = []
 
@@ -160,7 +174,15 @@ class EditStream:
 
     def _closes_fence(self, line: str) -> bool:
         text = line.strip()
-        return len(text) >= len(self._fence) and set(text) == {self._fence[0]}
+        if len(text) >= len(self._fence) and set(text) == {self._fence[0]}:
+            return True
+        # "``` This makes the button red.": a closing fence with the prose after it.
+        fence = _FENCE.fullmatch(line)
+        return (
+            fence is not None
+            and self._is_marker_like_ours(fence.group(1))
+            and _PROSE.fullmatch(fence.group(2)) is not None
+        )
 
     def _line(self, line: str) -> list[EditEvent]:
         handler = {
@@ -195,18 +217,28 @@ class EditStream:
         return False, []
 
     def _text(self, line: str) -> list[EditEvent]:
+        if self._after_nested and line.strip():
+            self._after_nested = False
+            bare = _FENCE.fullmatch(line)
+            if bare and not bare.group(2):
+                return []  # the closing line of the fence the model echoed around a block
         started, events = self._try_start(line, fenced=False)
         if started:
             return events
-        fence = _FENCE.fullmatch(line)
+        fence = _FENCE.fullmatch(line) or _FENCE_AFTER_PROSE.fullmatch(line)
+        if fence and _PROSE.fullmatch(fence.group(2)):
+            fence = None  # "``` That's it!": a stray closing fence before prose
         if fence:
-            self._fence, self._fence_info = fence.group(1), fence.group(2)
-            self._fence_path = path_in_line(fence.group(2), self._ws.files) or self._last_path
-            self._code = []
-            self._state = _State.FENCE_FIRST
+            path = path_in_line(fence.group(2), self._ws.files) or self._last_path
+            self._open_fence(fence.group(1), fence.group(2), path)
         elif line.strip():
             self._last_path = path_in_line(line, self._ws.files)
         return []
+
+    def _open_fence(self, marker: str, info: str, path: str | None) -> None:
+        self._fence, self._fence_info, self._fence_path = marker, info, path
+        self._code = []
+        self._state = _State.FENCE_FIRST
 
     # -- inside fences ---------------------------------------------------------
 
@@ -229,8 +261,52 @@ class EditStream:
             named = [p for p in map(self._path_of, self._code) if p]
             self._fence_path = named[-1] if named else self._fence_path
             return self._try_start(line, fenced=True)[1]
+        inner = _FENCE.fullmatch(line)
+        # Indented four spaces or more it is code (say, a docstring's example), as in
+        # CommonMark.
+        indented = len(line) - len(line.lstrip(" ")) >= 4 or line.startswith("\t")
+        if inner and inner.group(2) and not indented and self._is_marker_like_ours(inner.group(1)):
+            return self._nested_fence(inner.group(1), inner.group(2))
+        code = self._before_closing_marker(line)
+        if code is not None:  # "</html>```": the block closes on a code line
+            self._code.append(code)
+            self._state = _State.TEXT
+            return self._code_block_done()
         self._code.append(line)
         return []
+
+    def _is_marker_like_ours(self, marker: str) -> bool:
+        return marker[0] == self._fence[0] and len(marker) >= len(self._fence)
+
+    def _before_closing_marker(self, line: str) -> str | None:
+        """The code of a line that ends with the closing fence, else ``None``."""
+        text = line.rstrip()
+        marker = self._fence
+        if marker[0] != "`" or not text.endswith(marker):
+            return None
+        code = text[: -len(marker)]
+        return code.rstrip() if code.strip() and not code.endswith("`") else None
+
+    def _nested_fence(self, marker: str, info: str) -> list[EditEvent]:
+        """A ```` ```lang ```` line inside a block: that block is over.
+
+        Either the model echoed the prompt's layout inside its own fence
+        (```` ```html ````, ``## index.html``, ```` ```html index.html ````), or the
+        previous fence was a stray one and what followed it was prose, or the model
+        forgot to close the previous block. Only the last is code to apply; the
+        fence line itself never becomes part of a file.
+        """
+        cleaned = strip_echo(self._code, self._ws.files)
+        events: list[EditEvent] = []
+        if self._fence_info.strip() and any(line.strip() for line in cleaned.lines):
+            events = self._code_block_done()
+            path = cleaned.tail_path
+        else:
+            named = [p for p in map(self._path_of, self._code) if p]
+            path = cleaned.tail_path or cleaned.head_path or (named[-1] if named else None)
+        self._open_fence(marker, info, path)
+        self._after_nested = True
+        return events
 
     def _path_of(self, line: str) -> str | None:
         return path_in_line(line, self._ws.files)
@@ -258,7 +334,7 @@ class EditStream:
         if not self._code_is_edit():
             return []
         fence = Fence(self._fence_info, self._fence_path, self._code)
-        return self._emit(apply_fence(self._ws, fence, self._active, self._hunks + 1))
+        return self._emit(apply_fence(self._ws, fence, self._active, self._hunks + 1, self.kind))
 
     # -- formats -------------------------------------------------------------
 
@@ -289,13 +365,15 @@ class EditStream:
         if self._state is _State.PATCH:
             events = self._apply_items(self._patch.close())
         elif self._state is _State.BLOCK:
-            reason = "The SEARCH/REPLACE block was not finished (no >>>>>>> REPLACE line)."
-            events = self._emit(self._ws.reject(self._block.path or "", hunk, reason))
+            reason = (
+                "The SEARCH/REPLACE block was not finished (the answer ended before its "
+                ">>>>>>> REPLACE line), so it was not applied. Ask the model to send the "
+                "change again."
+            )
+            code = "\n".join(self._block.replace)
+            events = self._emit(self._ws.reject(self._block.path or "", hunk, reason, code=code))
         elif self._state is _State.FENCE_CODE and self._code_is_edit():
             fence = Fence(self._fence_info, self._fence_path, self._code)
-            target = choose_target(fence, sorted(self._ws.files), self._active)
-            if target is not None:
-                reason = "The code block was not closed, so it was not applied."
-                events = self._emit(self._ws.reject(target.path or "", hunk, reason))
+            events = self._emit(unclosed_fence(self._ws, fence, self._active, hunk, self.kind))
         self.events += events
         return events

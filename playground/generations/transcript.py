@@ -95,7 +95,9 @@ class TranscriptLog:
 
     def _rejected(self, event: Mapping[str, Any]) -> None:
         self._keep(
-            event, "rejected", "path", "hunk", "reason", "lines", "snippet", "line", "column", "ops"
+            event,
+            "rejected",
+            *("path", "hunk", "reason", "code", "lines", "snippet", "line", "column", "ops"),
         )
         base = self.files.get(str(event.get("path")))
         if event.get("ops") and base is not None and len(base) <= MAX_BASE_CHARS:

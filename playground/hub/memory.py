@@ -31,6 +31,7 @@ class MemoryHub:
         self.ttl = ttl
         self._logs: dict[str, _Log] = {}
         self._claims: dict[str, str] = {}  # playground id -> running generation id
+        self._homes: dict[str, str] = {}  # generation id -> its playground id
         self._controls: dict[str, Control] = {}
 
     # --- owning side ---------------------------------------------------------------
@@ -41,6 +42,7 @@ class MemoryHub:
         if rival is not None and rival in self._logs and self._logs[rival].done_at is None:
             return rival
         self._claims[playground] = gen
+        self._homes[gen] = playground
         return None
 
     async def refresh_claim(self, playground: str, gen: str) -> None:
@@ -54,6 +56,10 @@ class MemoryHub:
         gen = self._claims.get(playground)
         log = self._logs.get(gen) if gen else None
         return gen if log is not None and log.done_at is None else None
+
+    async def playground_of(self, gen: str) -> str | None:
+        """The playground ``gen`` claimed; None if this hub does not know it (any more)."""
+        return self._homes.get(gen)
 
     async def open(self, gen: str, control: Control) -> None:
         self._expire()
@@ -111,6 +117,7 @@ class MemoryHub:
             g for g, log in self._logs.items() if log.done_at and now - log.done_at > self.ttl
         ]:
             del self._logs[gen]
+            self._homes.pop(gen, None)
 
     async def aclose(self) -> None:
         return None

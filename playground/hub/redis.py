@@ -30,6 +30,9 @@ CONTROL_CHANNEL = "flint:ctl"
 CLAIM_TTL = 30  # s; a running generation refreshes its claim, a crashed one lapses
 WATCH_TTL = 5  # s; a remote watcher refreshes its mark while it follows
 MAX_EVENTS = 100_000
+RUNNING_LOG_TTL = (
+    3600  # s; a running generation's log (and its playground mark) is renewed by each event
+)
 
 
 def _text(value: bytes | str | None) -> str | None:
@@ -43,6 +46,15 @@ def _stream(gen: str) -> str:
     return f"flint:gen:{gen}"
 
 
+def claim_key(playground: str) -> str:
+    """The Redis key naming the generation that runs in ``playground`` (if any)."""
+    return f"flint:pg:{playground}:gen"
+
+
+def _home(gen: str) -> str:
+    return f"flint:gen:{gen}:pg"  # the generation's playground; lives as long as its log
+
+
 class RedisHub(MemoryHub):
     def __init__(self, url: str, ttl: float = 600) -> None:
         super().__init__(ttl)
@@ -50,23 +62,30 @@ class RedisHub(MemoryHub):
         self._listener: asyncio.Task[None] | None = None
 
     async def claim(self, playground: str, gen: str) -> str | None:
-        key = f"flint:pg:{playground}:gen"
+        key = claim_key(playground)
         if await self.redis.set(key, gen, nx=True, ex=CLAIM_TTL):
+            self._homes[gen] = playground
+            await self.redis.set(_home(gen), playground, ex=RUNNING_LOG_TTL)
             return None
         return _text(await self.redis.get(key))
 
     async def refresh_claim(self, playground: str, gen: str) -> None:
-        key = f"flint:pg:{playground}:gen"
+        key = claim_key(playground)
         if _text(await self.redis.get(key)) == gen:
             await self.redis.expire(key, CLAIM_TTL)
 
     async def release(self, playground: str, gen: str) -> None:
-        key = f"flint:pg:{playground}:gen"
+        key = claim_key(playground)
         if _text(await self.redis.get(key)) == gen:
             await self.redis.delete(key)
 
     async def running(self, playground: str) -> str | None:
-        return _text(await self.redis.get(f"flint:pg:{playground}:gen"))
+        return _text(await self.redis.get(claim_key(playground)))
+
+    async def playground_of(self, gen: str) -> str | None:
+        if (local := await super().playground_of(gen)) is not None:
+            return local
+        return _text(await self.redis.get(_home(gen)))
 
     async def open(self, gen: str, control: Control) -> None:
         await super().open(gen, control)
@@ -79,7 +98,9 @@ class RedisHub(MemoryHub):
         pipe = self.redis.pipeline(transaction=False)
         pipe.xadd(key, {"e": orjson.dumps(event)}, maxlen=MAX_EVENTS, approximate=True)
         # Bounded life: a running log lasts the claim's refreshes; a finished one, ttl.
-        pipe.expire(key, int(self.ttl) if event["type"] == "gen.done" else 3600)
+        life = int(self.ttl) if event["type"] == "gen.done" else RUNNING_LOG_TTL
+        pipe.expire(key, life)
+        pipe.expire(_home(gen), life)
         await pipe.execute()
 
     async def watched_since(self, gen: str) -> float | None:

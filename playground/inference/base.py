@@ -61,6 +61,7 @@ ErrorCode = Literal[
     "upstream.interrupted",
     "upstream.bad_request",
     "upstream.loading",
+    "upstream.bad_response",
 ]
 
 

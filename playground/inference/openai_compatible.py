@@ -23,8 +23,13 @@ import openai
 import orjson
 
 from playground.inference.base import BackendInfo, ChatRequest, Delta, InferenceError, OnWait, Usage
+from playground.inference.redact import MAX_UPSTREAM_MESSAGE, KeyFilter, redact
 
 _DONE = b"[DONE]"
+# One SSE line carries one chunk of a few tokens; a line this long is not an
+# answer but a broken (or hostile) server, and buffering it would cost memory.
+MAX_LINE = 1024 * 1024
+MAX_RETRY_AFTER = 86_400.0  # s; a longer (or unreadable) Retry-After is ignored
 
 
 class OpenAICompatibleBackend:
@@ -49,6 +54,7 @@ class OpenAICompatibleBackend:
         extra_body: dict[str, Any] | None = None,
     ) -> None:
         self.info = BackendInfo(name=name, model=model, edit_format=edit_format)
+        self._key = api_key
         self._max_tokens = max_tokens
         self._extra_body = extra_body or {}
         self._base_url = base_url
@@ -76,7 +82,7 @@ class OpenAICompatibleBackend:
             async with self._client.chat.completions.with_streaming_response.create(
                 **kwargs
             ) as response:
-                async for delta in _parse_sse(response.iter_bytes()):
+                async for delta in _parse_sse(response.iter_bytes(), self._key):
                     yield delta
         except openai.APIStatusError as exc:
             raise _status_error(exc, self.info.model, self._base_url) from None
@@ -119,21 +125,29 @@ class OpenAICompatibleBackend:
         return kwargs
 
 
-async def _parse_sse(chunks: AsyncIterator[bytes]) -> AsyncIterator[Delta]:
+async def _parse_sse(chunks: AsyncIterator[bytes], key: str = "") -> AsyncIterator[Delta]:
     """Turn the SSE body into deltas, one per network read; it must end with [DONE].
 
     At 1000+ tokens/s a network read carries many ``data:`` lines; parsing them
     in one loop and yielding one joined Delta per read halves the CPU per token
     compared with one async hop per line (docs/benchmarks.md).
+
+    Whatever the server sends is checked for shape: a line that is not JSON, a
+    chunk of the wrong shape or a line over MAX_LINE ends the stream with
+    ``upstream.bad_response`` (after the text that came before it). ``key`` is
+    scrubbed from the answer and from every error message.
     """
-    state = _SSEState()
+    state = _SSEState(key)
     buffer = b""
     async for chunk in chunks:
         lines = (buffer + chunk).split(b"\n")
         buffer = lines.pop()
-        delta = state.take(lines)
-        if delta is not None:
-            yield delta
+        if len(buffer) > MAX_LINE:
+            state.error = _bad_response(f"a line over {MAX_LINE} bytes")
+        else:
+            delta = state.take(lines)
+            if delta is not None:
+                yield delta
         if state.error is not None:
             raise state.error  # after the text that came before it
     delta = state.take([buffer]) if buffer else None
@@ -150,12 +164,14 @@ async def _parse_sse(chunks: AsyncIterator[bytes]) -> AsyncIterator[Delta]:
 
 
 class _SSEState:
-    __slots__ = ("done", "error", "finish")
+    __slots__ = ("done", "error", "finish", "key", "keys")
 
-    def __init__(self) -> None:
+    def __init__(self, key: str = "") -> None:
         self.finish: str | None = None
         self.done = False
         self.error: InferenceError | None = None
+        self.key = key
+        self.keys = KeyFilter(key)  # the configured key never reaches the answer
 
     def take(self, lines: list[bytes]) -> Delta | None:
         """Fold complete lines into one delta (None if they carried nothing)."""
@@ -167,40 +183,97 @@ class _SSEState:
             # unread is a connection closed, and the next turn would pay for a new one.
             if self.done or not raw.startswith(b"data:"):
                 continue  # also comments, event names, keep-alives
+            if len(raw) > MAX_LINE:
+                self.error = _bad_response(f"a line over {MAX_LINE} bytes")
+                break
             payload = raw[5:].strip()
             if payload == _DONE:
                 self.done = True
                 continue
-            chunk = orjson.loads(payload)
-            if "error" in chunk:
-                self.error = _stream_error(chunk["error"])
+            try:
+                chunk = orjson.loads(payload)
+            except orjson.JSONDecodeError:
+                self.error = _bad_response("a data line that is not JSON")
                 break
-            usage = _usage(chunk.get("usage")) or usage
-            for choice in chunk.get("choices") or ():
-                text = (choice.get("delta") or {}).get("content")
-                if text:
-                    texts.append(text)
-                finish = choice.get("finish_reason") or finish
+            if not isinstance(chunk, dict):
+                self.error = _bad_response("a data line that is not a JSON object")
+                break
+            if "error" in chunk:
+                self.error = _stream_error(chunk["error"], self.key)
+                break
+            try:
+                usage = _usage(chunk.get("usage")) or usage
+                for text, reason in _choices(chunk.get("choices")):
+                    if text:
+                        texts.append(text)
+                    finish = reason or finish
+            except _Malformed as exc:
+                self.error = _bad_response(str(exc))
+                break
         self.finish = finish or self.finish
         if not texts and finish is None and usage is None:
             return None
-        return Delta(text="".join(texts), tokens=len(texts), finish_reason=finish, usage=usage)
+        text = self.keys.feed("".join(texts))
+        if finish is not None or self.done:
+            text += self.keys.flush()  # the answer is complete: nothing more can follow
+        return Delta(text=text, tokens=len(texts), finish_reason=finish, usage=usage)
+
+
+class _Malformed(Exception):
+    """A chunk whose shape is not a chat completion chunk's; says which part."""
+
+
+def _choices(raw: Any) -> list[tuple[str | None, str | None]]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise _Malformed('a chunk whose "choices" is not a list')
+    out: list[tuple[str | None, str | None]] = []
+    for choice in raw:
+        if not isinstance(choice, dict):
+            raise _Malformed("a choice that is not an object")
+        delta = choice.get("delta") or {}
+        if not isinstance(delta, dict):
+            raise _Malformed('a choice whose "delta" is not an object')
+        text, reason = delta.get("content"), choice.get("finish_reason")
+        if not (text is None or isinstance(text, str)):
+            raise _Malformed('a delta whose "content" is not text')
+        if not (reason is None or isinstance(reason, str)):
+            raise _Malformed('a choice whose "finish_reason" is not text')
+        out.append((text, reason))
+    return out
 
 
 def _usage(raw: Any) -> Usage | None:
     if not raw:
         return None
-    return Usage(
-        prompt_tokens=int(raw.get("prompt_tokens") or 0),
-        completion_tokens=int(raw.get("completion_tokens") or 0),
+    if not isinstance(raw, dict):
+        raise _Malformed('a chunk whose "usage" is not an object')
+    try:
+        return Usage(
+            prompt_tokens=int(raw.get("prompt_tokens") or 0),
+            completion_tokens=int(raw.get("completion_tokens") or 0),
+        )
+    except (TypeError, ValueError, OverflowError):
+        raise _Malformed('a "usage" whose token counts are not numbers') from None
+
+
+def _bad_response(what: str) -> InferenceError:
+    return InferenceError(
+        "upstream.bad_response",
+        f"The model server sent something that is not an OpenAI-compatible stream ({what}). "
+        "Check that FLINT_BASE_URL points at an OpenAI-compatible endpoint.",
+        retryable=False,
     )
 
 
-def _stream_error(raw: Any) -> InferenceError:
-    message = raw.get("message") if isinstance(raw, dict) else str(raw)
+def _stream_error(raw: Any, key: str = "") -> InferenceError:
+    message = raw.get("message") if isinstance(raw, dict) else raw
+    # The server's own words, quoted to the user: never its echo of our key.
+    text = redact(str(message), (key,), limit=MAX_UPSTREAM_MESSAGE).rstrip(".")
     return InferenceError(
         "upstream.server_error",
-        f"The model server reported an error mid-stream: {message}",
+        f"The model server reported an error mid-stream: {text}.",
         retryable=True,
     )
 
@@ -211,15 +284,25 @@ def _retry_after(headers: Any) -> float | None:
     value = headers.get("retry-after-ms")
     if value:
         with contextlib.suppress(ValueError):
-            return float(value) / 1000
+            return _sane_wait(float(value) / 1000)
     value = headers.get("retry-after")
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        return _sane_wait(float(value))
     except ValueError:
+        pass
+    try:  # an HTTP date
         parsed = email.utils.parsedate_to_datetime(value)
-        return max(0.0, parsed.timestamp() - time.time())
+        return _sane_wait(parsed.timestamp() - time.time())
+    except (TypeError, ValueError, OverflowError):
+        return None  # unreadable ("soon"): as if the server had not said
+
+
+def _sane_wait(seconds: float) -> float | None:
+    if seconds != seconds or seconds > MAX_RETRY_AFTER:  # NaN, inf, absurd
+        return None
+    return max(0.0, seconds)
 
 
 def _status_error(exc: openai.APIStatusError, model: str, base_url: str = "") -> InferenceError:

@@ -29,9 +29,15 @@ from playground.persistence.playgrounds import (
     save_async,
 )
 from playground.persistence.records import (
+    RESTART_NOTE,
     GenerationNotFoundError,
     generation_begin,
+    generation_died_in_restart,
+    generation_died_in_restart_async,
     generation_finish,
+    generation_playground,
+    generation_playground_async,
+    generations_close_dead,
     record_finish,
     record_start,
     transcript_records,
@@ -52,6 +58,7 @@ from playground.persistence.shares import (
 )
 
 __all__ = [
+    "RESTART_NOTE",
     "Access",
     "FilesError",
     "GenerationNotFoundError",
@@ -65,7 +72,12 @@ __all__ = [
     "access_check",
     "access_of",
     "generation_begin",
+    "generation_died_in_restart",
+    "generation_died_in_restart_async",
     "generation_finish",
+    "generation_playground",
+    "generation_playground_async",
+    "generations_close_dead",
     "is_owner",
     "playground_claim",
     "playground_create",

@@ -2,6 +2,8 @@
 
 Pure (no Django): the save service, the zip importer and the HTTP API all call
 ``validate_files`` so a file set that is stored anywhere passed the same checks.
+The path and text rules themselves are playground/pathrules.py (the edit engine
+asks the same ones); the sizes are playground/limits.py.
 """
 
 from __future__ import annotations
@@ -9,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from playground.errors import InvalidInputError
-from playground.protocol import MAX_FILES, MAX_PATH
+from playground.limits import MAX_FILES, MAX_PROJECT_BYTES, MIB
+from playground.pathrules import collision_problem, path_problem, text_problem
 
-MAX_TOTAL_BYTES = 2 * 1024 * 1024  # sum of the UTF-8 sizes of every file's text
+MAX_TOTAL_BYTES = MAX_PROJECT_BYTES  # sum of the UTF-8 sizes of every file's text
 
 
 class FilesError(InvalidInputError):
@@ -37,25 +40,12 @@ class FilesTooLargeError(FilesError):
 
 
 def validate_path(path: str) -> str:
-    """Return ``path`` if it is a clean relative path, else raise BadPathError."""
-    if not isinstance(path, str) or not path:
-        raise BadPathError("A file path is empty; give every file a name.")
-    if len(path) > MAX_PATH:
-        raise BadPathError(f"Path {path[:40]!r}… is over {MAX_PATH} characters; shorten it.")
-    if "\\" in path:
-        raise BadPathError(f"Path {path!r} contains a backslash; use / between folders.")
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in path):
-        raise BadPathError(f"Path {path!r} contains a control character (or NUL); remove it.")
-    if path.startswith("/"):
-        raise BadPathError(f"Path {path!r} is absolute; make it relative to the project.")
-    if len(path) >= 2 and path[1] == ":" and path[0].isalpha():
-        raise BadPathError(f"Path {path!r} starts with a drive letter; make it relative.")
-    for part in path.split("/"):
-        if part in ("", ".", ".."):
-            raise BadPathError(
-                f"Path {path!r} has an empty, '.' or '..' segment; files must stay "
-                "inside the project."
-            )
+    """Return ``path`` if it is a clean relative path, else raise BadPathError.
+
+    The rules live in playground/pathrules.py, shared with the edit engine.
+    """
+    if (problem := path_problem(path)) is not None:
+        raise BadPathError(problem)
     return path
 
 
@@ -72,13 +62,14 @@ def validate_files(files: Mapping[str, str]) -> dict[str, str]:
         validate_path(path)
         if not isinstance(text, str):
             raise FilesError(f"The content of {path!r} must be text.")
-        if "\x00" in text:
-            # PostgreSQL cannot store NUL in text or jsonb; it also marks a binary file.
-            raise FilesError(f"{path!r} contains a NUL character; only text files can be saved.")
+        if (problem := text_problem(path, text)) is not None:
+            raise FilesError(problem)
         total += len(text.encode("utf-8", "surrogatepass"))
+    if (problem := collision_problem(files)) is not None:
+        raise BadPathError(problem)
     if total > MAX_TOTAL_BYTES:
         raise FilesTooLargeError(
             f"The files add up to {total} bytes; the limit is {MAX_TOTAL_BYTES} bytes "
-            "(2 MB). Remove or shorten some files."
+            f"({MAX_TOTAL_BYTES // MIB} MiB). Remove or shorten some files."
         )
     return dict(files)

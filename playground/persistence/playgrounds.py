@@ -177,10 +177,16 @@ def playground_save_generation_aware(
     author: str,
     generation_id: str | None,
 ) -> SaveResult:
-    """A save from the page: a model save carries its generation's instruction."""
+    """A save from the page: a model save carries its generation's instruction.
+
+    Only a generation of this same playground lends its instruction: the id
+    comes from the client, and another playground's record is not its to copy.
+    """
     instruction = ""
     if author == "model" and generation_id:
-        record = GenerationRecord.objects.filter(id=generation_id).first()
+        record = GenerationRecord.objects.filter(
+            id=generation_id, playground_id=playground_id
+        ).first()
         instruction = record.instruction if record else ""
     return playground_save(
         playground_id,

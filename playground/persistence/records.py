@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -9,7 +11,7 @@ from django.utils import timezone
 
 from playground.errors import NotFoundError
 from playground.models import GenerationRecord
-from playground.persistence.playgrounds import plain_text
+from playground.persistence.playgrounds import ID_SHAPE, plain_text
 
 
 class GenerationNotFoundError(NotFoundError):
@@ -63,6 +65,18 @@ def _plain_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [clean(e) for e in events]
 
 
+def _events_of_old(record: GenerationRecord) -> list[dict[str, Any]]:
+    """Transcript entries for a record kept without them (older, or cut by a restart)."""
+    events: list[dict[str, Any]] = []
+    if record.answer:
+        events.append({"event": "text", "text": record.answer})
+    stats = record.stats if isinstance(record.stats, dict) else {}
+    if stats.get("ended") == RESTARTED:
+        note = str(stats.get("note") or RESTART_NOTE)
+        events.append({"event": "error", "code": "server.restarted", "message": note})
+    return events
+
+
 def transcript_records(playground_id: str, limit: int = 30) -> list[dict[str, Any]]:
     """The playground's last finished generations, oldest first, for the page's transcript."""
     records = (
@@ -76,11 +90,72 @@ def transcript_records(playground_id: str, limit: int = 30) -> list[dict[str, An
             "instruction": r.instruction,
             "status": r.status,
             "stats": r.stats,
-            "events": r.events or ([{"event": "text", "text": r.answer}] if r.answer else []),
+            "events": r.events or _events_of_old(r),
             "created_at": r.created_at.isoformat(),
         }
         for r in reversed(records)
     ]
+
+
+def generation_playground(gen_id: str) -> str | None:
+    """The playground a recorded generation belongs to; None if there is no record."""
+    if not ID_SHAPE.fullmatch(gen_id):
+        return None  # cannot name a row (a NUL byte would even fail the query)
+    row = GenerationRecord.objects.filter(id=gen_id).values_list("playground_id", flat=True)
+    return row.first()
+
+
+generation_playground_async = database_sync_to_async(generation_playground)
+
+
+# A record still "running" whose process died with it (a crash, a kill, a deploy).
+RESTARTED = "server_restart"
+RESTART_NOTE = (
+    "The server restarted while this answer was being written, so the answer ended there."
+)
+
+
+def generations_close_dead(
+    before: datetime, alive: Callable[[str, str], bool] = lambda playground, gen: False
+) -> int:
+    """Mark as ended every record still running that began before ``before``.
+
+    Called once when a server process starts: a generation runs inside one
+    process, so one that began before this process and that no live process
+    claims (``alive(playground, gen)``; with the memory hub none can) died with
+    its process. Returns how many were closed.
+    """
+    dead = [
+        gen
+        for gen, playground in GenerationRecord.objects.filter(
+            status=GenerationRecord.Status.RUNNING, created_at__lt=before
+        ).values_list("id", "playground_id")
+        if not alive(playground, gen)
+    ]
+    if not dead:
+        return 0
+    return GenerationRecord.objects.filter(
+        id__in=dead, status=GenerationRecord.Status.RUNNING
+    ).update(
+        status=GenerationRecord.Status.ERROR,
+        stats={"ended": RESTARTED, "note": RESTART_NOTE},
+        finished_at=timezone.now(),
+    )
+
+
+def generation_died_in_restart(gen_id: str) -> bool:
+    """Whether ``gen_id`` is a recorded generation that ended with a server restart."""
+    if not ID_SHAPE.fullmatch(gen_id):
+        return False
+    record = GenerationRecord.objects.filter(id=gen_id).values("status", "stats").first()
+    if record is None:
+        return False
+    stats = record["stats"] if isinstance(record["stats"], dict) else {}
+    # Still "running" with no log anywhere is the same death, not yet swept.
+    return record["status"] == "running" or stats.get("ended") == RESTARTED
+
+
+generation_died_in_restart_async = database_sync_to_async(generation_died_in_restart)
 
 
 async def record_start(playground_id: str, gen_id: str, instruction: str) -> None:

@@ -3,7 +3,12 @@
 Pure (stdlib zipfile, no Django). Import treats the archive as hostile: every
 limit is checked against the sizes the archive declares *and* against the
 bytes actually inflated, so a lying header cannot get past either; paths go
-through the same rules as any save (persistence/files.py).
+through the same rules as any save (persistence/files.py, playground/pathrules.py).
+
+Only stored and deflated entries are read. zipfile inflates deflate in steps
+of the size asked for, but bzip2 and LZMA in whole blocks whatever is asked:
+one read of a 1 KB-declared bzip2 entry could inflate gigabytes before any
+count could stop it. No tool Flint's users export from needs them.
 """
 
 from __future__ import annotations
@@ -12,14 +17,18 @@ import io
 import zipfile
 from collections.abc import Mapping
 
+from playground.limits import MAX_FILES, MIB
 from playground.persistence.files import MAX_TOTAL_BYTES, FilesError, validate_files, validate_path
-from playground.protocol import MAX_FILES
 
 MAX_RATIO = 100  # uncompressed / compressed, per entry, above SMALL_ENTRY bytes
 SMALL_ENTRY = 64 * 1024  # tiny files may compress very well; the total cap covers them
 MAX_ENTRIES = 4 * MAX_FILES  # directories and skipped junk included
 _CHUNK = 64 * 1024
 _UTF8_FLAG = 0x800  # general purpose bit 11: the name is UTF-8 (APPNOTE 4.4.4)
+_ENCRYPTED_FLAG = 0x1  # general purpose bit 0
+# Methods whose reads are bounded by the size asked for (zipfile passes
+# max_length to zlib); every other one could inflate without bound per read.
+_METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate"}
 _JUNK = ("__MACOSX/", ".DS_Store", "Thumbs.db")
 
 
@@ -56,8 +65,11 @@ def files_from_zip(data: bytes) -> dict[str, str]:
         declared = sum(i.file_size for i in entries)
         if declared > MAX_TOTAL_BYTES:
             raise ZipImportError(
-                f"The archive unpacks to {declared} bytes; the limit is {MAX_TOTAL_BYTES} (2 MB)."
+                f"The archive unpacks to {declared} bytes; the limit is {MAX_TOTAL_BYTES} "
+                f"({MAX_TOTAL_BYTES // MIB} MiB)."
             )
+        for info in entries:
+            _check_method(info)
         files: dict[str, str] = {}
         budget = MAX_TOTAL_BYTES
         for info in entries:
@@ -91,18 +103,30 @@ def _checked_path(name: str) -> str:
         raise ZipImportError(f"Refusing the archive: {exc}") from None
 
 
+def _check_method(info: zipfile.ZipInfo) -> None:
+    if info.flag_bits & _ENCRYPTED_FLAG:
+        raise ZipImportError(f"{info.filename!r} is encrypted; export it without a password.")
+    if info.compress_type not in _METHODS:
+        raise ZipImportError(
+            f"{info.filename!r} is compressed with method {info.compress_type}; only stored "
+            "and deflate entries can be imported (the default of every zip tool)."
+        )
+
+
 def _read_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int) -> bytes:
     if info.file_size > SMALL_ENTRY and info.file_size > MAX_RATIO * max(info.compress_size, 1):
         raise ZipImportError(
             f"{info.filename!r} inflates {info.file_size // max(info.compress_size, 1)}x; "
             "that looks like a zip bomb, so the archive is refused."
         )
-    # Count what is really inflated: the declared size may be a lie.
+    # Count what is really inflated: the declared size may be a lie. Each read
+    # inflates at most _CHUNK bytes (deflate honours max_length), so the most
+    # ever held is the limit plus one chunk.
     limit = min(info.file_size, budget)
     out = bytearray()
     try:
         with zf.open(info) as stream:
-            while chunk := stream.read(_CHUNK):
+            while chunk := stream.read(min(_CHUNK, limit + 1 - len(out))):
                 out += chunk
                 if len(out) > limit:
                     raise ZipImportError(

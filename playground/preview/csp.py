@@ -90,6 +90,30 @@ def frame_policy(request: HttpRequest, parent_origin: str) -> Policy:
     }
 
 
+def share_policy(*, embed: bool = False) -> Policy:
+    """The share page and its embed: the same limits as the live preview frame.
+
+    Their preview is a ``srcdoc`` iframe (sandbox="allow-scripts"), and a srcdoc
+    document inherits its parent's policy, so this policy is the one the shared
+    code runs under: it may run inline scripts, and reach nothing (no fetch,
+    socket or beacon, no form posts, no base change), like the live preview.
+    The page itself runs no script at all; its Fork form posts to this origin
+    (the sandboxed frame cannot submit forms: no allow-forms).
+    """
+    return {
+        "default-src": ["'none'"],
+        "script-src": ["'unsafe-inline'", "'unsafe-eval'"],
+        "style-src": ["'unsafe-inline'"],
+        "img-src": ["data:", "blob:"],
+        "font-src": ["data:"],
+        "media-src": ["data:", "blob:"],
+        "connect-src": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["*"] if embed else ["'none'"],
+    }
+
+
 def allowed_app_origin(origin: str) -> bool:
     """May a page of this origin embed the preview frame? Same rule as the socket's."""
     parts = urlsplit(origin)

@@ -9,11 +9,9 @@ Text positions on the wire are UTF-16 code units (the unit of JavaScript
 strings and CodeMirror); see playground/edits/offsets.py for the conversion.
 """
 
+from playground.limits import MAX_FILES, MAX_INSTRUCTION, MAX_PATH
 from playground.protocol.client import (
     KNOWN_TYPES,
-    MAX_FILES,
-    MAX_INSTRUCTION,
-    MAX_PATH,
     PROTOCOL_VERSION,
     ClientMessage,
     FilesSave,

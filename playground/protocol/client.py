@@ -15,12 +15,9 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from playground.errors import InvalidInputError
+from playground.limits import MAX_FILES, MAX_INSTRUCTION, MAX_PATH
 
 PROTOCOL_VERSION = 1
-
-MAX_PATH = 200
-MAX_FILES = 50
-MAX_INSTRUCTION = 20_000
 
 Path = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_PATH)]
 GenId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
@@ -95,10 +92,17 @@ class ProtocolError(InvalidInputError):
         super().__init__(message, code=code, **detail)
 
 
+_TOO_DEEP = "Message nests too deeply; no message of the protocol nests more than a few levels."
+
+
 def decode(raw: str | bytes) -> ClientMessage:
     """Parse and validate one client message, or raise ProtocolError."""
     try:
         return _decoder.decode(raw)
+    except RecursionError:
+        # msgspec decodes (and even skips) nested values recursively: a few
+        # thousand brackets exhaust the stack before any schema check runs.
+        raise ProtocolError("protocol.invalid", _TOO_DEEP) from None
     except msgspec.ValidationError as exc:
         text = str(exc)
         if "`$.type`" in text or "missing required field `type`" in text:
@@ -108,10 +112,19 @@ def decode(raw: str | bytes) -> ClientMessage:
         raise ProtocolError("protocol.malformed", f"Message is not valid JSON: {exc}.") from None
 
 
+class _Kind(msgspec.Struct):
+    type: object = None  # only the tag is read; every other field is skipped
+
+
+_kind_decoder = msgspec.json.Decoder(_Kind)
+
+
 def _unknown_type(raw: str | bytes, text: str) -> ClientMessage:
     try:
-        kind = msgspec.json.decode(raw).get("type")
-    except (msgspec.DecodeError, AttributeError):
+        kind = _kind_decoder.decode(raw).type
+    except RecursionError:
+        raise ProtocolError("protocol.invalid", _TOO_DEEP) from None
+    except msgspec.DecodeError:  # not an object (ValidationError is a DecodeError)
         kind = None
     if kind is None:
         raise ProtocolError("protocol.invalid", 'Message must be a JSON object with a "type".')

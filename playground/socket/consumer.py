@@ -29,7 +29,7 @@ from playground.socket.throttle import TokenBucket
 
 log = logging.getLogger(__name__)
 
-CLOSE_POLICY = 1008  # RFC 6455: policy violation
+CLOSE_POLICY = 1008  # RFC 6455: policy violation (Daphne sends it: flint/serving.py)
 CLOSE_NOT_FOUND = 4404
 CLOSE_MISCONFIGURED = 4500  # the page shows the error sent before it and stops retrying
 
@@ -150,7 +150,29 @@ class PlaygroundConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # untyp
         state = await persistence.access_check(self.playground_id, self.token)
         return bool(state and state.owner)
 
+    async def _belongs_here(self, gen: str) -> bool:
+        """Whether ``gen`` is a generation of this socket's playground.
+
+        The id comes from the client, so it is checked before it reaches the hub
+        or the database: a generation is stopped, steered, followed or named in
+        a save only through a socket of its own playground. The hub knows the
+        generations whose logs it keeps; the database knows every recorded one.
+        """
+        home: str | None = await get_hub().playground_of(gen)
+        if home is None:
+            home = await persistence.generation_playground_async(gen)
+        return bool(home == self.playground_id)
+
     async def on_save(self, message: protocol.FilesSave) -> None:
+        if message.gen is not None and not await self._belongs_here(message.gen):
+            await self.send_json(
+                protocol.error(
+                    "gen.unknown",
+                    "That generation is not one of this playground's; save without naming it.",
+                    gen=message.gen,
+                )
+            )
+            return
         try:
             result = await persistence.save_async(
                 self.playground_id,
@@ -174,7 +196,11 @@ class PlaygroundConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # untyp
 
     async def on_control(self, gen: str | None, action: str, payload: dict[str, Any]) -> None:
         gen = gen or await get_hub().running(self.playground_id)
-        if gen is None or not await get_hub().control(gen, action, payload):
+        if (
+            gen is None
+            or not await self._belongs_here(gen)
+            or not await get_hub().control(gen, action, payload)
+        ):
             await self.send_json(
                 protocol.error(
                     "gen.not_running", f"There is no running generation to {action}.", gen=gen
@@ -182,6 +208,10 @@ class PlaygroundConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # untyp
             )
 
     async def on_resume(self, message: protocol.GenResume) -> None:
+        if not await self._belongs_here(message.gen):
+            # The same answer as for an id that never existed: nothing to learn here.
+            await self.send_json(await self._unknown(message.gen, own=False))
+            return
         await self._follow(message.gen, message.after)
 
     async def _follow(self, gen: str, after: int) -> None:
@@ -195,8 +225,19 @@ class PlaygroundConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # untyp
                 if event["type"] == "gen.done":
                     # The finished generation's tokens are charged by now.
                     await self.send_json(protocol.allowance(await self._allowance()))
-        except GenerationUnknownError as exc:
-            await self.send_json(protocol.error_from(exc, gen=gen))
+        except GenerationUnknownError:
+            await self.send_json(await self._unknown(gen))
+
+    async def _unknown(self, gen: str, *, own: bool = True) -> dict[str, Any]:
+        if own and await persistence.generation_died_in_restart_async(gen):
+            # Not "expired": the process writing it is gone, and so is its log.
+            return protocol.error(
+                "gen.unknown",
+                f"{persistence.RESTART_NOTE} Ask again to continue.",
+                gen=gen,
+                reason="server_restart",
+            )
+        return protocol.error_from(GenerationUnknownError(gen), gen=gen)
 
     async def _unfollow(self) -> None:
         if self.follower is not None and not self.follower.done():

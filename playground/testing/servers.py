@@ -37,9 +37,19 @@ def migrate(env: Mapping[str, str]) -> None:
     )
 
 
+class ServerURL(str):
+    """A server's base URL (a str), with its process id and log file beside it."""
+
+    pid: int
+    log_path: Path
+
+
 @contextmanager
-def daphne_server(env: Mapping[str, str], port: int | None = None) -> Iterator[str]:
-    """Run ``daphne flint.asgi:application``; yield its http://127.0.0.1:PORT base URL."""
+def daphne_server(env: Mapping[str, str], port: int | None = None) -> Iterator[ServerURL]:
+    """Run ``daphne flint.asgi:application``; yield its http://127.0.0.1:PORT base URL.
+
+    The URL is a ServerURL: ``.pid`` (for psutil readings) and ``.log_path``.
+    """
     port = port or free_port()
     # The server's log goes to a file (a pipe nobody reads would fill and block it).
     log_path = Path(env.get("FLINT_VAR_DIR", "/tmp")) / f"daphne-{port}.log"
@@ -52,7 +62,8 @@ def daphne_server(env: Mapping[str, str], port: int | None = None) -> Iterator[s
         stdout=subprocess.DEVNULL,
         stderr=log_file,
     )
-    base = f"http://127.0.0.1:{port}"
+    base = ServerURL(f"http://127.0.0.1:{port}")
+    base.pid, base.log_path = proc.pid, log_path
     try:
         _wait_http(base + "/healthz", proc, log_path)
         yield base

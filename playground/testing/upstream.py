@@ -51,14 +51,18 @@ Reply spec -- the same shape as a dataclass (``Reply``/``Fail``) and as JSON (``
     }
     "fail": {
       "mode": "status",         # status | close | hang | drop | truncate | stall | error_event
+                                #   | raw
       "status": 429,            # status: HTTP status sent instead of a reply (401, 403, 404,
                                 #   429, 500, 502, 503...) with {"error": {message,type,param,code}}
       "message": null, "type": null, "code": null,  # override the OpenAI-like defaults
-      "retry_after": 1,         # Retry-After header (429 gets 1 unless given)
+      "retry_after": 1,         # Retry-After header (429 gets 1 unless given; a string is
+                                #   sent as it is, e.g. "soon")
       "after": 5,               # drop/truncate/stall/error_event: after this many content tokens
       "seconds": 30,            # hang/stall duration
       "resume": true,           # after hang/stall: go on normally (true) or close the socket
-      "event": null             # error_event: SSE event name line ("error"); null = data only
+      "event": null,            # error_event: SSE event name line ("error"); null = data only
+      "raw": null               # raw: the bytes to send after `after` tokens (e.g.
+                                #   "data: {not json\n\n"), then the body ends
     }
 
 Failure modes: ``status`` -- error status before any stream; ``close`` -- read the request, close
@@ -67,9 +71,10 @@ timeouts); ``drop`` -- after ``after`` tokens close the connection mid-body (inc
 body, no finish chunk, no [DONE]); ``truncate`` -- end the body cleanly after ``after`` tokens
 but without finish chunk or [DONE]; ``stall`` -- after ``after`` tokens send nothing for
 ``seconds``; ``error_event`` -- after ``after`` tokens send ``data: {"error": {...}}`` (as
-OpenAI does) and end the body. Non-streaming requests: drop/truncate close the connection,
-stall delays the answer, error_event answers 500. Refusing connections is server-wide:
-``up.refuse(seconds)`` closes the listening socket (ECONNREFUSED) and reopens it later.
+OpenAI does) and end the body; ``raw`` -- after ``after`` tokens send ``raw`` as it is (a
+malformed line, a huge one) and end the body. Non-streaming requests: drop/truncate/raw close
+the connection, stall delays the answer, error_event answers 500. Refusing connections is
+server-wide: ``up.refuse(seconds)`` closes the listening socket (ECONNREFUSED) and reopens it later.
 With ``api_key`` set, a request whose ``Authorization: Bearer`` differs gets 401; with
 ``check_model``, a model not in ``models`` gets 404 ``model_not_found``; neither consumes a reply.
 Server ``usage`` numbers apply to every reply, under the reply's own.
@@ -131,10 +136,10 @@ __all__ = [
     "tokenize",
 ]
 
-FailMode = Literal["status", "close", "hang", "drop", "truncate", "stall", "error_event"]
+FailMode = Literal["status", "close", "hang", "drop", "truncate", "stall", "error_event", "raw"]
 FAIL_MODES: tuple[str, ...] = typing.get_args(FailMode)
 _MAX_EVENTS = 4096  # SSE events per write at most (unpaced replies, or a server running behind)
-_AFTER_MODES = ("drop", "truncate", "stall", "error_event")  # fail after `after` tokens
+_AFTER_MODES = ("drop", "truncate", "stall", "error_event", "raw")  # fail after `after` tokens
 
 _TOKEN_RE = re.compile(r"\s*\w+|\s*[^\w\s]|\s+")
 _LOREM = (
@@ -193,11 +198,12 @@ class Fail:
     message: str | None = None
     type: str | None = None
     code: str | None = None
-    retry_after: float | None = None
+    retry_after: float | str | None = None
     after: int = 0
     seconds: float = 30.0
     resume: bool = True
     event: str | None = None
+    raw: str | bytes | None = None
 
     def __post_init__(self) -> None:
         if self.mode not in FAIL_MODES:
@@ -456,7 +462,9 @@ def _error_response(
     )
 
 
-def _fmt_seconds(v: float) -> str:
+def _fmt_seconds(v: float | str) -> str:
+    if isinstance(v, str):
+        return v  # sent as given, malformed or not
     return str(int(v)) if float(v).is_integer() else repr(float(v))
 
 
@@ -1098,11 +1106,14 @@ class ScriptedUpstream:
                 err = _error_body(500, pending_fail.message, pending_fail.type, pending_fail.code)
                 ev = b"event: " + pending_fail.event.encode() + b"\n" if pending_fail.event else b""
                 parts.append(ev + b"data: " + dumps(err) + b"\n\n")
+            if pending_fail is not None and target >= limit and pending_fail.mode == "raw":
+                raw = pending_fail.raw or b""
+                parts.append(raw.encode() if isinstance(raw, str) else raw)
             # The last write carries the chunked-body terminator too (one transport write).
             ending = final or (
                 pending_fail is not None
                 and target >= limit
-                and pending_fail.mode in ("truncate", "error_event")
+                and pending_fail.mode in ("truncate", "error_event", "raw")
             )
             if parts or ending:
                 data = b"".join(parts)

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from playground import persistence
 from playground.models import ShareLink
 from playground.persistence.ownership import ensure_owner_token, set_owner_cookie
+from playground.preview.csp import serialize, share_policy
 from playground.preview.document import build_srcdoc
 from playground.preview.highlight import STYLESHEET, highlight_file
 
@@ -54,27 +55,28 @@ def _context(link: ShareLink) -> dict[str, Any]:
     }
 
 
-def _page(request: HttpRequest, share_id: str, template: str) -> HttpResponse:
+def _page(request: HttpRequest, share_id: str, template: str, *, embed: bool) -> HttpResponse:
     try:
         link = persistence.share_get(share_id)
     except persistence.ShareNotFoundError:
         return _not_found(request)
-    return _private(render(request, template, _context(link)))
+    response = _private(render(request, template, _context(link)))
+    # The shared code runs under this policy (its srcdoc frame inherits it).
+    response["Content-Security-Policy"] = serialize(share_policy(embed=embed))
+    return response
 
 
 @require_GET
 def share_page(request: HttpRequest, share_id: str) -> HttpResponse:
-    return _page(request, share_id, "share/page.html")
+    return _page(request, share_id, "share/page.html", embed=False)
 
 
 @require_GET
 @xframe_options_exempt
 def share_embed(request: HttpRequest, share_id: str) -> HttpResponse:
-    response = _page(request, share_id, "share/embed.html")
-    if response.status_code == 200:
-        # The one page other sites may frame (every other page: X-Frame-Options DENY).
-        response["Content-Security-Policy"] = "frame-ancestors *"
-    return response
+    # The one page other sites may frame (every other page: X-Frame-Options DENY);
+    # its CSP says frame-ancestors *.
+    return _page(request, share_id, "share/embed.html", embed=True)
 
 
 @require_POST

@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from playground.edits import apply_code_blocks, apply_edits
 from playground.edits.code_blocks import Fence, choose_target
+from tests.edits import starters
 
 APP = "import os\n\n\ndef f(x):\n    return x + 1\n\n\ndef g():\n    return 2\n\n\nprint(f(1))\n"
 FILES = {
@@ -94,7 +98,7 @@ def test_an_explicit_path_in_the_info_string_or_the_line_before_wins() -> None:
 def test_several_files_of_the_language_need_the_active_file_or_a_name() -> None:
     files = {"a.py": "def f():\n    pass\n", "b.py": "x = 1\n"}
     code = _fence("python", "def f():\n    return 1\n")
-    assert "several python files" in apply_code_blocks(files, code).errors[0].reason
+    assert "which Python file" in apply_code_blocks(files, code).errors[0].reason
     assert "return 1" in apply_code_blocks(files, code, active="a.py").files["a.py"]
 
 
@@ -118,9 +122,12 @@ def test_a_block_that_breaks_syntax_is_rejected() -> None:
     assert result.errors[0].line is not None
 
 
-def test_a_block_without_definitions_is_rejected() -> None:
+def test_a_block_without_definitions_is_placed_not_refused() -> None:
+    # It used to be refused ("no top-level definitions to place"); a statement that
+    # matches nothing now goes at the end of the file.
     result = apply_code_blocks(FILES, _fence("python", "print('hello')\n"))
-    assert "no top-level definitions" in result.errors[0].reason
+    assert result.errors == []
+    assert result.files["app.py"] == APP + "print('hello')\n"
 
 
 def test_crlf_files_get_crlf_lines_from_code_blocks() -> None:
@@ -146,3 +153,53 @@ def test_auto_detection_handles_prose_and_code() -> None:
         FILES, "Change g:\n\n" + _fence("python", "def g():\n    return 9\n") + "Done.\n"
     )
     assert "return 9" in result.files["app.py"]
+
+
+def test_a_whole_file_block_padded_with_blank_lines_adds_no_blank_line() -> None:
+    # The model copies the prompt's layout, which has a blank line before each closing fence.
+    whole = APP.replace("return 2", "return 20")
+    result = apply_code_blocks(FILES, f"```python app.py\n{whole}\n\n```\n")
+    assert result.files["app.py"] == whole
+    no_newline = {"app.py": APP.rstrip("\n")}
+    result = apply_code_blocks(no_newline, f"```python app.py\n{whole}\n```\n")
+    assert result.files["app.py"] == whole.rstrip("\n")
+
+
+_OWN_TEXT_FILES = [
+    ("main.py", starters.MAIN_PY),
+    ("index.html", starters.INDEX_HTML),
+    ("style.css", starters.STYLE_CSS),
+    ("script.js", starters.SCRIPT_JS),
+    ("app.py", APP),
+]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.sampled_from(_OWN_TEXT_FILES),
+    st.sampled_from(["", "\n", "\n\n"]),
+    st.integers(0, 3),
+    st.booleans(),
+)
+def test_a_whole_file_block_of_the_files_own_text_changes_nothing(
+    named: tuple[str, str], ending: str, padding: int, crlf: bool
+) -> None:
+    path, text = named
+    text = text.rstrip("\n") + ending
+    if crlf:
+        text = text.replace("\n", "\r\n")
+    block = text.replace("\r\n", "\n").rstrip("\n") + "\n" * (padding + 1)
+    result = apply_code_blocks({path: text}, f"Here is the file:\n\n```{path}\n{block}```\n")
+    assert result.files == {path: text}
+    assert [e.kind for e in result.unchanged] == ["unchanged"]
+    assert result.applied == []
+    assert result.errors == []
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from(["", "\n", "\n\n"]), st.integers(0, 3))
+def test_a_whole_file_change_keeps_the_files_trailing_newlines(ending: str, padding: int) -> None:
+    text = starters.STYLE_CSS.rstrip("\n") + ending
+    block = starters.STYLE_CSS.replace("#b4441c", "#0a7d32").rstrip("\n") + "\n" * (padding + 1)
+    result = apply_code_blocks({"style.css": text}, f"```css style.css\n{block}```\n")
+    assert result.files["style.css"] == text.replace("#b4441c", "#0a7d32")

@@ -179,4 +179,5 @@ def test_a_rejected_edit_leaves_the_files_unchanged(name: str, body: list[str]) 
     if result.errors:
         assert result.files == files
     else:
-        assert len(result.applied) == 1
+        # An update that changes nothing is reported as unchanged, not applied.
+        assert len(result.applied) + len(result.unchanged) == 1

@@ -93,3 +93,11 @@ def test_an_unfinished_block_is_reported_not_applied() -> None:
     )
     assert result.files == {"a.py": "x = 1\n"}
     assert "not finished" in result.errors[0].reason
+
+
+def test_a_block_whose_replace_equals_its_search_is_unchanged() -> None:
+    text = "app.py\n<<<<<<< SEARCH\nx = 1\n=======\nx = 1\n>>>>>>> REPLACE\n"
+    result = apply_search_replace({"app.py": "x = 1\n"}, text)
+    assert result.applied == []
+    assert [(e.path, e.kind) for e in result.unchanged] == [("app.py", "unchanged")]
+    assert result.ok

@@ -64,8 +64,19 @@ def test_a_code_block_applies_at_its_closing_fence() -> None:
 def test_events_carry_wire_dicts() -> None:
     events, files = _all_at_once(SEARCH_REPLACE)
     rejected, applied = events
-    assert set(rejected) == {"path", "hunk", "reason", "lines", "snippet", "line", "column", "ops"}
+    assert set(rejected) == {
+        "path",
+        "hunk",
+        "reason",
+        "lines",
+        "snippet",
+        "line",
+        "column",
+        "ops",
+        "code",
+    }
     assert rejected["line"] == 6
+    assert rejected["code"] == "def g():\n    return (2", "the REPLACE lines, for Copy"
     assert rejected["ops"]
     assert applied == {
         "path": "main.js",
@@ -210,3 +221,58 @@ def test_half_a_line_of_prose_is_safe_but_half_an_edit_marker_is_not() -> None:
     assert stream.safe_chars == len("Here is the plan.\nI will chan")
     stream.feed("ge it.\n<<<<<<< SEA")
     assert stream.safe_chars == len("Here is the plan.\nI will change it.\n")
+
+
+def test_the_playground_kind_comes_from_the_files_or_the_caller() -> None:
+    assert EditStream({"index.html": "", "main.py": ""}).kind == "web"
+    assert EditStream({"main.py": "", "data.txt": ""}).kind == "python"
+    assert EditStream({"notes.txt": ""}).kind is None
+    assert EditStream({"notes.txt": ""}, kind="python").kind == "python"
+
+
+def test_no_format_adds_a_file_the_playground_cannot_use() -> None:
+    files = {"main.py": "print(1)\n"}
+    patch = "*** Begin Patch\n*** Add File: index.html\n+<p>hi</p>\n*** End Patch\n"
+    stream = EditStream(files)
+    (event,) = stream.feed(patch) + stream.finish()
+    assert isinstance(event, EditRejected)
+    assert event.reason.startswith("This is a Python playground; the answer's index.html")
+    assert event.code == "<p>hi</p>\n"
+    assert stream.files == files
+    # A Python module is of use in a Python playground.
+    stream = EditStream(files)
+    stream.feed(patch.replace("index.html", "util.py").replace("<p>hi</p>", "X = 1"))
+    stream.finish()
+    assert stream.files["util.py"] == "X = 1\n"
+
+
+def _assert_plain(event: EditRejected) -> None:
+    reason = event.reason
+    assert "hunk" not in reason.lower(), reason
+    assert reason[0].isupper() and reason.endswith("."), reason
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(_TOKENS), max_size=80).map("".join))
+def test_every_refusal_is_a_plain_sentence(text: str) -> None:
+    stream = EditStream(FILES, active="app.py")
+    for event in stream.feed(text) + stream.finish():
+        if isinstance(event, EditRejected):
+            _assert_plain(event)
+
+
+def test_every_refusal_of_the_real_answers_is_a_plain_sentence() -> None:
+    for text in (PATCH, SEARCH_REPLACE, CODE, "```python\ndef f(:\n", "<<<<<<< SEARCH\nx\n"):
+        stream = EditStream(FILES, active="app.py")
+        for event in stream.feed(text) + stream.finish():
+            if isinstance(event, EditRejected):
+                _assert_plain(event)
+
+
+def test_an_indented_fence_inside_a_block_is_code_not_a_new_block() -> None:
+    files = {"doc.py": "def f():\n    pass\n"}
+    block = 'def f():\n    """Use it like this:\n\n    ```python\n    f()\n"""\n'
+    stream = EditStream(files)
+    stream.feed(f"```python\n{block}```\n")
+    stream.finish()
+    assert stream.files["doc.py"] == block

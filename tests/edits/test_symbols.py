@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from playground.edits.symbols import html_elements, top_level_items
+from playground.edits.symbols import html_elements, html_tags, python_main_guard, top_level_items
 
 
 def _keys(lang: str, text: str) -> list[tuple[str, str]]:
@@ -54,3 +54,34 @@ def test_offsets_are_string_indices_even_after_emoji() -> None:
     text = "s = '😀'\ndef f():\n    pass\n"
     item = (top_level_items("python", text) or [])[1]
     assert text[item.start : item.end] == "def f():\n    pass"
+
+
+def test_items_know_the_names_they_bind() -> None:
+    items = top_level_items(
+        "python", "import a.b, c as d\nfrom m import (x, y as z)\np, q = 1, 2\n"
+    )
+    assert [i.names for i in items or []] == [("a", "d"), ("x", "z"), ("p", "q")]
+    js = top_level_items("javascript", 'import a, { b as c } from "m";\nlet u = 1, v = 2;\n')
+    assert [i.names for i in js or []] == [("a", "c"), ("u", "v")]
+
+
+def test_the_python_main_guard_and_its_body() -> None:
+    text = "def f():\n    pass\n\n\nif __name__ == '__main__':\n    f()\n    print(1)\n"
+    guard = python_main_guard(text)
+    assert guard is not None
+    assert [i.name for i in guard.body] == ["f()", "print(1)"]
+    assert guard.indent == "    "
+    assert python_main_guard("if x:\n    f()\n") is None
+
+
+def test_html_tags_have_their_attributes() -> None:
+    tags = html_tags('<ul class="a"><li>x</li></ul>\n<script src="s.js"></script>\n')
+    assert [(t.tag, t.attrs) for t in tags] == [
+        ("ul", {"class": "a"}),
+        ("li", {}),
+        ("script", {"src": "s.js"}),
+    ]
+    assert [t.tag for t in html_tags("<main><p>x</p></main><p>y</p>", top_level=True)] == [
+        "main",
+        "p",
+    ]

@@ -56,3 +56,19 @@ def test_overlapping_spans_are_rejected() -> None:
 def test_caret_snippet_underlines_the_first_line() -> None:
     assert caret_snippet(["  foo()", "bar"]) == "  foo()\n  ^^^^^"
     assert caret_snippet([]) == ""
+
+
+def test_an_update_that_changes_nothing_is_unchanged_not_applied() -> None:
+    ws = Workspace({"a.py": "x = 1\n"})
+    event = ws.update("a.py", 1, [Span(0, 5, "x = 1")])
+    assert isinstance(event, EditApplied)
+    assert (event.kind, event.ops, event.changed) == ("unchanged", [], False)
+    assert event.to_wire() == {"path": "a.py", "hunk": 1, "kind": "unchanged", "ops": []}
+
+
+def test_adding_a_file_with_its_own_text_is_unchanged() -> None:
+    ws = Workspace({"a.txt": "one\n"})
+    event = ws.add("a.txt", 2, "one\n")
+    assert isinstance(event, EditApplied)
+    assert event.kind == "unchanged"
+    assert ws.files == {"a.txt": "one\n"}

@@ -103,6 +103,7 @@ async def test_reconnecting_at_random_points_loses_and_repeats_nothing(
     use_upstream.script(Reply(text=text, rate=4000))
     rng = random.Random(7)
     comm = await connect()
+    pid = comm.scope["path"].split("/")[3]
     await comm.send_json_to(start())
     got: list[dict[str, Any]] = []
     gen = None
@@ -117,7 +118,7 @@ async def test_reconnecting_at_random_points_loses_and_repeats_nothing(
             break
         await comm.disconnect()
         await asyncio.sleep(rng.random() * 0.05)
-        comm = await connect()
+        comm = await connect(pid)  # the same playground: only its sockets may resume
         await comm.send_json_to({"type": "gen.resume", "v": 1, "gen": gen, "after": got[-1]["seq"]})
     if got[-1]["type"] != "gen.done":
         got += await until_done(comm)

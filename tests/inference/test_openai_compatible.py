@@ -133,6 +133,88 @@ async def test_cancelling_the_reader_task_closes_the_upstream_stream(
     assert upstream.streams[-1].client_disconnected
 
 
+# --- issue #12: upstream text is hostile -------------------------------------------------
+
+
+async def test_an_error_event_quoting_the_key_never_carries_it(upstream: ScriptedUpstream) -> None:
+    upstream.script(
+        Reply(
+            lorem=5,
+            fail=Fail(
+                "error_event",
+                after=2,
+                message=f"Bad request; headers were Authorization: Bearer {TEST_KEY}, "
+                "x-api-key=sk-other-0123456789abcdef and token Bearer abc123def456ghi",
+            ),
+        )
+    )
+    b = backend(upstream)
+    with pytest.raises(InferenceError) as info:
+        await collect(b)
+    await b.aclose()
+    message = info.value.message
+    assert info.value.code == "upstream.server_error"
+    assert TEST_KEY not in message and "sk-other" not in message and "abc123def456" not in message
+    assert "Authorization: [redacted]" in message and "mid-stream" in message
+
+
+async def test_the_configured_key_is_scrubbed_from_the_answer_even_split_across_reads(
+    upstream: ScriptedUpstream,
+) -> None:
+    half = len(TEST_KEY) // 2
+    upstream.script(
+        Reply(tokens=["the key is ", TEST_KEY[:half], TEST_KEY[half:], " ok"], rate=20, chunk=1)
+    )
+    b = backend(upstream)
+    text, _ = await collect(b)
+    await b.aclose()
+    assert text == "the key is [redacted] ok"
+
+
+@pytest.mark.parametrize(
+    ("raw", "says"),
+    [
+        (b"data: {not json\n\n", "not JSON"),
+        (b"data: 42\n\n", "not a JSON object"),
+        (b'data: {"choices": "nope"}\n\n', "not a list"),
+        (b'data: {"choices": [{"delta": {"content": 5}}]}\n\n', "not text"),
+        (b'data: {"choices": [], "usage": {"prompt_tokens": "many"}}\n\n', "not numbers"),
+        (b"data: " + b"x" * (20 * 1024 * 1024) + b"\n\n", "line over"),
+        (b"data: " + b"x" * (20 * 1024 * 1024), "line over"),  # and never a newline
+    ],
+    ids=["not-json", "a-number", "choices-string", "content-number", "usage", "20MB", "20MB-open"],
+)
+async def test_bad_upstream_output_is_a_bad_response_not_flints_bug(
+    upstream: ScriptedUpstream, raw: bytes, says: str
+) -> None:
+    upstream.script(Reply(tokens=["fine ", "so far"], fail=Fail("raw", after=2, raw=raw)))
+    b = backend(upstream)
+    texts: list[str] = []
+
+    async def read() -> None:
+        async for delta in b.stream(REQUEST):
+            texts.append(delta.text)
+
+    with pytest.raises(InferenceError) as info:
+        await read()
+    await b.aclose()
+    assert info.value.code == "upstream.bad_response" and info.value.retryable is False
+    assert says in info.value.message and "OpenAI-compatible" in info.value.message
+    assert "".join(texts) == "fine so far", "the text before the bad line is kept"
+
+
+@pytest.mark.parametrize("value", ["soon", "nan", "inf", "1e400", "Mon, 99 Foo 2024"])
+async def test_an_unreadable_retry_after_is_ignored_not_a_crash(
+    upstream: ScriptedUpstream, value: str
+) -> None:
+    upstream.script(Reply(fail=Fail("status", 429, retry_after=value)))
+    b = backend(upstream)
+    with pytest.raises(InferenceError) as info:
+        await collect(b)
+    await b.aclose()
+    assert info.value.code == "upstream.rate_limited" and info.value.retry_after is None
+
+
 async def test_a_404_from_a_base_url_without_v1_says_so(upstream: ScriptedUpstream) -> None:
     # The scripted server answers only under /v1 and at the root: /api is a wrong path.
     wrong = upstream.base_url.removesuffix("/v1") + "/api"

@@ -161,7 +161,7 @@ def test_unknown_revisions_and_playgrounds_are_named_errors(pg: Playground) -> N
         ({"a\x00b.py": ""}, BadPathError, "NUL"),
         ({"x" * 201: ""}, BadPathError, "200 characters"),
         ({"": ""}, BadPathError, "empty"),
-        ({"big.txt": "é" * (1024 * 1024 + 1)}, FilesTooLargeError, "2 MB"),
+        ({"big.txt": "é" * (1024 * 1024 + 1)}, FilesTooLargeError, "2 MiB"),
     ],
 )
 def test_files_that_break_the_rules_are_refused_with_a_clear_message(

@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from playground import persistence
+from playground.limits import MAX_IMPORT_BYTES
 from playground.models import Playground, Revision
 from playground.persistence.ownership import OWNER_COOKIE
 from playground.persistence.zipio import (
@@ -155,8 +156,12 @@ def test_import_of_python_files_makes_a_python_playground(client: Client) -> Non
     ("upload", "status", "words"),
     [
         (lambda: make_zip({"../x.py": b"x"}), 400, "Refusing the archive"),
-        (lambda: make_zip({"bomb": b"\0" * (3 * 1024 * 1024)}), 400, "2 MB"),
-        (lambda: b"PK\x03\x04" + b"\0" * (3 * 1024 * 1024 + 10), 413, "over 3145728 bytes"),
+        (lambda: make_zip({"bomb": b"\0" * (3 * 1024 * 1024)}), 400, "2 MiB"),
+        (
+            lambda: b"PK\x03\x04" + b"\0" * (MAX_IMPORT_BYTES + 10),
+            413,
+            f"over {MAX_IMPORT_BYTES} bytes",
+        ),
     ],
 )
 def test_bad_uploads_get_a_clear_error_as_json_or_as_the_form(
@@ -186,3 +191,51 @@ def test_uploading_more_than_fifty_files_is_refused(client: Client) -> None:
 def test_the_import_form_works_without_javascript(client: Client) -> None:
     html = client.get("/import").content.decode()
     assert 'enctype="multipart/form-data"' in html and 'name="csrfmiddlewaretoken"' in html
+
+
+# --- issue #12: bombs that lie about their size --------------------------------------
+
+DATA = __import__("pathlib").Path(__file__).parents[1] / "data"
+
+
+def _peak_while(call: object) -> tuple[int, BaseException | None]:
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        call()  # type: ignore[operator]
+        raised = None
+    except BaseException as exc:
+        raised = exc
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak, raised
+
+
+@pytest.mark.parametrize("name", ["bomb-bzip2.zip", "bomb-lzma.zip"])
+def test_a_bzip2_or_lzma_bomb_is_refused_without_inflating_it(name: str) -> None:
+    data = (DATA / name).read_bytes()  # 1 GB / 512 MB of zeros declared as 1 KB
+    peak, raised = _peak_while(lambda: files_from_zip(data))
+    assert isinstance(raised, ZipImportError) and "only stored and deflate" in str(raised)
+    assert peak < 5 * 1024 * 1024, f"{peak} bytes allocated"
+
+
+def test_a_deflate_entry_lying_about_its_size_is_cut_off_at_the_limit() -> None:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("index.html", b"\0" * (64 * 1024 * 1024))
+    data = bytearray(buf.getvalue())
+    struct.pack_into("<I", data, 22, 1024)  # local header: uncompressed size
+    struct.pack_into("<I", data, data.index(b"PK\x01\x02") + 24, 1024)  # central one
+    peak, raised = _peak_while(lambda: files_from_zip(bytes(data)))
+    assert isinstance(raised, ZipImportError)
+    assert peak < 5 * 1024 * 1024, f"{peak} bytes allocated"
+
+
+def test_an_encrypted_entry_is_refused_by_name() -> None:
+    data = bytearray(make_zip({"a.txt": b"x"}))
+    struct.pack_into("<H", data, 6, 1)  # local header flag bits: encrypted
+    central = data.index(b"PK\x01\x02")
+    struct.pack_into("<H", data, central + 8, 1)
+    with pytest.raises(ZipImportError, match="encrypted"):
+        files_from_zip(bytes(data))

@@ -297,7 +297,9 @@ async def test_a_foreign_origin_is_rejected(use_upstream: ScriptedUpstream) -> N
 
 async def test_an_unknown_playground_is_closed(use_upstream: ScriptedUpstream) -> None:
     comm = WebsocketCommunicator(
-        application, "/ws/p/nope/", headers=[(b"origin", b"http://127.0.0.1")]
+        application,
+        "/ws/p/nope/",
+        headers=[(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")],
     )
     connected, code = await comm.connect()
     assert not connected and code == 4404

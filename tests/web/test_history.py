@@ -235,7 +235,9 @@ def test_every_failure_is_the_canonical_error(
 
 
 def test_a_body_over_the_upload_limit_is_413(owner: Client) -> None:
-    body = b'{"files": {"a": "' + b"x" * (4 * 1024 * 1024) + b'"}, "base_version": 1}'
+    from playground.limits import MAX_REQUEST_BODY_BYTES
+
+    body = b'{"files": {"a": "' + b"x" * MAX_REQUEST_BODY_BYTES + b'"}, "base_version": 1}'
     resp = owner.put(f"/api/p/{pid_of(owner)}/files", body, content_type="application/json")
     assert_error(resp, 413, "protocol.too_large")
 

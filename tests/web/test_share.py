@@ -109,9 +109,22 @@ def test_the_embed_may_be_framed_by_any_site(client: Client, share_id: str) -> N
     resp = client.get(f"/s/{share_id}/embed")
     assert resp.status_code == 200
     assert "X-Frame-Options" not in resp
-    assert resp["Content-Security-Policy"] == "frame-ancestors *"
+    assert "frame-ancestors *" in resp["Content-Security-Policy"]
     html = resp.content.decode()
     assert "rebeccapurple" in html and 'sandbox="allow-scripts"' in html
+
+
+@pytest.mark.parametrize("embed", [False, True])
+def test_shared_code_runs_under_the_live_previews_limits(
+    client: Client, share_id: str, embed: bool
+) -> None:
+    """The srcdoc preview inherits the page's CSP: it must reach nowhere (#12)."""
+    resp = client.get(f"/s/{share_id}/" + ("embed" if embed else ""))
+    policy = {d.split()[0]: d.split()[1:] for d in resp["Content-Security-Policy"].split("; ")}
+    assert policy["default-src"] == ["'none'"] and policy["connect-src"] == ["'none'"]
+    assert policy["base-uri"] == ["'none'"] and policy["form-action"] == ["'self'"]
+    assert "'self'" not in policy["script-src"], "no script of this origin on a share page"
+    assert policy["frame-ancestors"] == (["*"] if embed else ["'none'"])
 
 
 @pytest.mark.parametrize("path", ["/", "/healthz", "/import", "/s/{share}/", "/p/{pg}/"])

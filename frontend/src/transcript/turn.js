@@ -100,9 +100,8 @@ export class Turn {
     this.retryEl = null;
   }
 
-  editApplied({ path, hunk, kind }) {
-    const what = kind && kind !== "update" ? `${kind} ` : "";
-    this.note(`✎ ${what}${path}${hunk != null ? ` · hunk ${hunk}` : ""} applied`, "note-edit");
+  editApplied(edit) {
+    this.note(describeEdit(edit), edit.kind === "unchanged" ? "note-edit note-unchanged" : "note-edit");
   }
 
   note(text, cls = "") {
@@ -110,7 +109,7 @@ export class Turn {
     this.onRendered();
   }
 
-  // rejection: {path, hunk, reason, snippet, line, column, lines, ops, local}
+  // rejection: {path, hunk, reason, snippet, line, column, lines, ops, code, local}
   // (playground/edits/model.py EditRejected; `reason` is a full sentence that
   // already names the line and column of a syntax problem).
   editRejected(rejection) {
@@ -138,11 +137,10 @@ export class Turn {
           "div",
           { class: "rejected-head" },
           h("strong", {}, rejection.path ?? "edit"),
-          rejection.hunk != null ? ` · hunk ${rejection.hunk}` : "",
-          ` — rejected: ${describeRejection(rejection)}`,
+          ` — not applied: ${describeRejection(rejection)}`,
         ),
         rejection.snippet ? h("pre", { class: "rejected-snippet" }, rejection.snippet) : null,
-        h("div", { class: "rejected-actions" }, fix, apply, status),
+        h("div", { class: "rejected-actions" }, fix, apply, copyButton(rejection, status), status),
       ),
     );
     this.onRendered();
@@ -188,4 +186,36 @@ export function describeRejection({ reason, line, column }) {
   const text = String(reason ?? "rejected").replace(/\.\s*$/, "");
   if (line == null || /\bline \d/.test(text)) return text;
   return `${text} (line ${line}${column != null ? `, column ${column}` : ""})`;
+}
+
+// One line a learner reads for a finished edit (no "hunk": that is engine talk).
+export function describeEdit({ path, kind, new_path: newPath }) {
+  switch (kind) {
+    case "unchanged":
+      return `✓ ${path}: no change (the answer's code is what the file already has)`;
+    case "add":
+      return `✎ created ${path}`;
+    case "delete":
+      return `✎ deleted ${path}`;
+    case "move":
+      return `✎ moved ${path} → ${newPath}`;
+    default:
+      return `✎ changed ${path}`;
+  }
+}
+
+// Copy the refused edit's code, so nothing the model wrote is lost.
+function copyButton(rejection, status) {
+  const text = rejection.code || rejection.snippet;
+  if (!text) return null;
+  const button = h("button", { type: "button", class: "btn btn-small", dataset: { testid: "copy-code" } }, "Copy");
+  button.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(text);
+      status.textContent = "copied";
+    } catch {
+      status.textContent = "copy failed: select the code above and copy it by hand";
+    }
+  });
+  return button;
 }
