@@ -28,6 +28,7 @@ import { installHistory } from "./persistence/history.js";
 import { installShare } from "./persistence/share.js";
 import { installReadOnly } from "./persistence/read-only.js";
 import { installControls } from "./ui/controls.js";
+import { installFileActions } from "./editor/file-actions.js";
 
 function start() {
   const boot = JSON.parse(document.getElementById("flint-boot").textContent);
@@ -115,6 +116,8 @@ function installFeatures(parts, boot) {
   installReadOnly(parts, { app: host, buttons: [history.button, share?.button] });
   installResume(parts, { playground, recovered: () => autosave.recovered });
   installModelInfo(parts, document.querySelector(".model-info"));
+  const bar = document.querySelector(".file-bar");
+  if (bar) installFileActions(parts, { bar, host, kind: boot.template });
   return { autosave, history, share, allowance, problems: parts.problems };
 }
 
