@@ -29,6 +29,7 @@ import { installShare } from "./persistence/share.js";
 import { installReadOnly } from "./persistence/read-only.js";
 import { installControls } from "./ui/controls.js";
 import { installFileActions } from "./editor/file-actions.js";
+import { installReview } from "./editor/review.js";
 
 function start() {
   const boot = JSON.parse(document.getElementById("flint-boot").textContent);
@@ -118,7 +119,8 @@ function installFeatures(parts, boot) {
   installModelInfo(parts, document.querySelector(".model-info"));
   const bar = document.querySelector(".file-bar");
   if (bar) installFileActions(parts, { bar, host, kind: boot.template });
-  return { autosave, history, share, allowance, problems: parts.problems };
+  const review = bar ? installReview(parts, { bar }) : null;
+  return { autosave, history, share, allowance, review, problems: parts.problems };
 }
 
 // The generation a reload will draw itself (installResume restores a fresh stored run).

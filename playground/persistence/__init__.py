@@ -44,6 +44,7 @@ from playground.persistence.records import (
 )
 from playground.persistence.revisions import (
     RevisionNotFoundError,
+    revision_changes,
     revision_diff,
     revision_get,
     revision_list,
@@ -88,6 +89,7 @@ __all__ = [
     "playgrounds_owned",
     "record_finish",
     "record_start",
+    "revision_changes",
     "revision_diff",
     "revision_get",
     "revision_list",

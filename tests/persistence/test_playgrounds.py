@@ -216,3 +216,12 @@ def test_generation_records_keep_the_instruction_answer_and_outcome(pg: Playgrou
         persistence.generation_finish("g_abc", "", "running", {})
     with pytest.raises(persistence.GenerationNotFoundError):
         persistence.generation_finish("g_missing", "", "done", {})
+
+
+def test_a_revisions_changes_are_against_the_one_before_it(pg: Playground) -> None:
+    persistence.playground_save(pg.id, {"main.py": "a = 1\n"}, base_version=1, author="user")
+    persistence.playground_save(pg.id, {"main.py": "a = 2\n"}, base_version=2, author="user")
+    [first] = persistence.revision_changes(pg.id, 1)
+    assert first.status == "added"
+    [third] = persistence.revision_changes(pg.id, 3)
+    assert "-a = 1\n+a = 2\n" in third.diff

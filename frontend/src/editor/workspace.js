@@ -123,6 +123,19 @@ export class Workspace {
     for (const t of this.trackers) if (t !== except) t.files.get(path)?.recordUser(changes);
   }
 
+  // Dispatch a transaction spec to the file `path`, shown or not.
+  dispatchTo(path, spec) {
+    if (path === this.active) this.view.dispatch(spec); // → viewUpdated → changed
+    else {
+      const tr = this.states.get(path).update(spec);
+      this.states.set(path, tr.state);
+      if (tr.docChanged) {
+        this.recordUser(path, tr.changes, null);
+        this.changed(path);
+      }
+    }
+  }
+
   // Apply one model edit (already mapped onto the current document).
   applyChanges(path, changes, meta, source) {
     const spec = aiTransactionSpec(changes, meta);

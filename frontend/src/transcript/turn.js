@@ -104,6 +104,15 @@ export class Turn {
     this.note(describeEdit(edit), edit.kind === "unchanged" ? "note-edit note-unchanged" : "note-edit");
   }
 
+  // The answer's review (editor/review.js) can be opened again from the turn.
+  reviewable(reopen) {
+    if (this.reviewButton) return;
+    this.reviewButton = h("button", { type: "button", class: "btn btn-small", dataset: { testid: "review-again" } }, "Review changes");
+    this.reviewButton.addEventListener("click", reopen);
+    this.eventsEl.append(h("div", { class: "turn-review" }, this.reviewButton));
+    this.onRendered();
+  }
+
   note(text, cls = "") {
     this.eventsEl.append(h("div", { class: `note ${cls}` }, text));
     this.onRendered();
