@@ -29,6 +29,8 @@ import { installShare } from "./persistence/share.js";
 import { installReadOnly } from "./persistence/read-only.js";
 import { installControls } from "./ui/controls.js";
 import { installFileActions } from "./editor/file-actions.js";
+import { installPaneSwitcher } from "./ui/pane-switcher.js";
+import { installAnnouncer } from "./status/announcer.js";
 import { installReview } from "./editor/review.js";
 
 function start() {
@@ -120,7 +122,9 @@ function installFeatures(parts, boot) {
   const bar = document.querySelector(".file-bar");
   if (bar) installFileActions(parts, { bar, host, kind: boot.template });
   const review = bar ? installReview(parts, { bar }) : null;
-  return { autosave, history, share, allowance, review, problems: parts.problems };
+  const panes = host.querySelector(".workarea") ? installPaneSwitcher(parts, { app: host, kind: boot.template }) : null;
+  installAnnouncer(parts, byTestId("announcer"));
+  return { autosave, history, share, allowance, review, panes, problems: parts.problems };
 }
 
 // The generation a reload will draw itself (installResume restores a fresh stored run).

@@ -8,6 +8,7 @@
 import { h } from "../ui/dom.js";
 import { getJson, postJson } from "../net/http.js";
 import { placeInTopbar } from "./autosave.js";
+import { trapKeys } from "../ui/dialog.js";
 
 const AUTHOR = { user: "you", model: "model", restore: "restore", fork: "fork", import: "import" };
 
@@ -30,20 +31,24 @@ export class HistoryPanel {
     close.addEventListener("click", () => this.close());
     this.panel = h(
       "aside",
-      { class: "overlay-panel history-panel", dataset: { testid: "history-panel" }, "aria-label": "History" },
+      { class: "overlay-panel history-panel", dataset: { testid: "history-panel" }, role: "dialog", "aria-label": "History", tabindex: "-1" },
       h("div", { class: "overlay-head" }, h("strong", {}, "History"), h("span", { class: "spacer" }), close),
       h("div", { class: "history-body" }, this.list, this.detail),
     );
     this.host.append(this.panel);
+    this.panel.addEventListener("keydown", (event) => trapKeys(event, this.panel, () => this.close({ focus: true })));
+    close.focus(); // the dialog takes focus; Esc closes it and gives it back
     this.button.setAttribute("aria-expanded", "true");
     await this.autosave?.whenSaved(3000);
     await this.refresh();
   }
 
-  close() {
+  close({ focus = false } = {}) {
+    const had = this.panel?.contains(document.activeElement);
     this.panel?.remove();
     this.panel = null;
     this.button.setAttribute("aria-expanded", "false");
+    if (focus || had) this.button.focus();
   }
 
   async refresh(select = null) {
