@@ -47,3 +47,13 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if not raw:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...], *, upper: bool = False) -> str:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    value = raw.upper() if upper else raw
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} is {raw!r}; use one of: {', '.join(choices)}")
+    return value

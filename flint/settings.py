@@ -12,7 +12,7 @@ from pathlib import Path
 import dj_database_url
 from dotenv import load_dotenv
 
-from flint.env import env_bool, env_float, env_int, env_list, env_str
+from flint.env import env_bool, env_choice, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # A .env file beside manage.py fills in variables the environment does not set.
@@ -143,11 +143,14 @@ FLINT_FRAME_MAX_TOKENS = env_int("FLINT_FRAME_MAX_TOKENS", 256)
 FLINT_RATE_MESSAGES = env_int("FLINT_RATE_MESSAGES", 60)  # per FLINT_RATE_WINDOW per socket
 FLINT_RATE_WINDOW = env_float("FLINT_RATE_WINDOW", 10.0)
 
+_log_level = env_choice(
+    "FLINT_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"), upper=True
+)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("FLINT_LOG_LEVEL") or "INFO"},
+    "root": {"handlers": ["console"], "level": _log_level},
     "loggers": {"httpx2": {"level": "WARNING"}, "httpx": {"level": "WARNING"}},
 }
 FLINT_CONTEXT_TOKENS = env_int("FLINT_CONTEXT_TOKENS", 32_000)

@@ -1,11 +1,12 @@
 from django.urls import path
 
 from playground.preview.frame import preview_frame
-from playground.web import api, history, pages, share, transfer
+from playground.web import api, history, pages, share, start, transfer
 
 urlpatterns = [
     path("", pages.new_playground, name="new"),
     path("healthz", pages.healthz, name="healthz"),
+    path("new", start.start_page, name="start"),
     path("import", transfer.import_files, name="import"),
     path("p/<str:playground_id>/", pages.playground, name="playground"),
     path("p/<str:playground_id>/export.zip", transfer.export_zip, name="export"),

@@ -12,7 +12,10 @@ class PlaygroundConfig(AppConfig):
         from django.utils.module_loading import import_string
 
         from playground import edits  # noqa: F401
+        from playground.checks import register_checks
         from playground.generations import quotas, service  # noqa: F401
 
         import_string(str(settings.FLINT_BACKEND["BACKEND"]))
         import_string(str(settings.FLINT_HUB["BACKEND"]))
+        # Every FLINT_* setting checked at start-up (manage.py check / runserver).
+        register_checks()

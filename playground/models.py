@@ -87,6 +87,9 @@ class GenerationRecord(models.Model):
     answer = models.TextField(blank=True, default="")
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.RUNNING)
     stats = models.JSONField(default=dict)
+    # The answer's events, compacted for the transcript after a reload: text runs,
+    # steers, each edit's outcome, errors (playground/generations/transcript.py).
+    events = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -12,6 +12,9 @@ import { Workspace } from "./editor/workspace.js";
 import { Transcript } from "./transcript/transcript.js";
 import { StatusLine } from "./status/status-line.js";
 import { installModelInfo } from "./status/model-info.js";
+import { installProblems } from "./status/problems.js";
+import { AppliedMarks, installPastTurns } from "./transcript/past-turns.js";
+import { RunStore } from "./session/run-store.js";
 import { Preview } from "./preview/preview.js";
 import { ConsolePanel, fixInstruction } from "./preview/console-panel.js";
 import { Drafts, installDrafts } from "./preview/draft.js";
@@ -25,6 +28,10 @@ import { installHistory } from "./persistence/history.js";
 import { installShare } from "./persistence/share.js";
 import { installReadOnly } from "./persistence/read-only.js";
 import { installControls } from "./ui/controls.js";
+import { installFileActions } from "./editor/file-actions.js";
+import { installPaneSwitcher } from "./ui/pane-switcher.js";
+import { installAnnouncer } from "./status/announcer.js";
+import { installReview } from "./editor/review.js";
 
 function start() {
   const boot = JSON.parse(document.getElementById("flint-boot").textContent);
@@ -39,7 +46,7 @@ function start() {
 // The shared parts. Callbacks that need a part built later (the session)
 // reach it through `parts` when they run.
 function createParts(boot) {
-  const parts = {};
+  const parts = { marks: new AppliedMarks(boot.playground) };
   const previewFrame = byTestId("preview");
   parts.consolePanel = new ConsolePanel(byTestId("console"), {
     onFix: (entry) => parts.session.send(fixInstruction(entry)),
@@ -51,7 +58,11 @@ function createParts(boot) {
   parts.transcript = new Transcript(byTestId("transcript"), {
     retry: (instruction) => parts.session.send(instruction),
     askFix: (rejection) => parts.session.askFix(rejection),
-    applyAnyway: (turn, rejection) => parts.session.applyAnyway(turn, rejection),
+    applyAnyway: (turn, rejection) => {
+      const result = parts.session.applyAnyway(turn, rejection);
+      if (result.ok) parts.marks.add(rejection.gen ?? turn.el.dataset.gen, rejection.seq);
+      return result;
+    },
   });
   parts.socket = createSocket(parts, boot);
   parts.session = new Session({ ...parts, maxMessageBytes: boot.max_message_bytes });
@@ -82,6 +93,7 @@ function createSocket(parts, boot) {
     onState: (state, socket) => {
       indicator.show(state, socket);
       parts.controls?.update();
+      parts.problems?.socketState(state, socket);
     },
     onClose: () => parts.session.connectionLost(),
   });
@@ -93,6 +105,9 @@ function createSocket(parts, boot) {
 function installFeatures(parts, boot) {
   const { playground } = boot;
   const host = document.querySelector(".app") ?? document.body;
+  parts.problems = installProblems(parts, { problems: boot.problems ?? [], host });
+  // Finished answers first; a generation a reload resumes is drawn by installResume.
+  installPastTurns(parts, { records: boot.transcript ?? [], skip: resumedGen(playground), marks: parts.marks });
   parts.controls = installControls(parts, { instruction: byTestId("instruction"), send: byTestId("send"), stop: byTestId("stop") });
   if (parts.drafts) installDrafts(parts);
   installQueueStatus(parts);
@@ -104,7 +119,18 @@ function installFeatures(parts, boot) {
   installReadOnly(parts, { app: host, buttons: [history.button, share?.button] });
   installResume(parts, { playground, recovered: () => autosave.recovered });
   installModelInfo(parts, document.querySelector(".model-info"));
-  return { autosave, history, share, allowance };
+  const bar = document.querySelector(".file-bar");
+  if (bar) installFileActions(parts, { bar, host, kind: boot.template });
+  const review = bar ? installReview(parts, { bar }) : null;
+  const panes = host.querySelector(".workarea") ? installPaneSwitcher(parts, { app: host, kind: boot.template }) : null;
+  installAnnouncer(parts, byTestId("announcer"));
+  return { autosave, history, share, allowance, review, panes, problems: parts.problems };
+}
+
+// The generation a reload will draw itself (installResume restores a fresh stored run).
+function resumedGen(playground) {
+  const stored = new RunStore(playground).load();
+  return stored && Date.now() - (stored.at ?? 0) < 60_000 ? stored.gen : null;
 }
 
 start();

@@ -104,7 +104,7 @@ test("an error without gen answers a pending gen.start, else is a notice", () =>
   assert.equal(t.session.busy, false);
   assert.deepEqual(t.turns[0].log.slice(-2), [["error", "gen.busy"], ["done", "error"]]);
   t.session.receive({ type: "error", code: "protocol.invalid", message: "bad" });
-  assert.deepEqual(t.notices, ["protocol.invalid: bad"]);
+  assert.deepEqual(t.notices, ["bad (protocol.invalid)"]);
   t.session.receive({ type: "error", code: "gen.not_running", message: "nothing" });
   assert.equal(t.notices.length, 1, "gen.not_running without a run is ignored");
 });
@@ -117,7 +117,7 @@ test("error:<code> handlers go first; returning false hands on to the error hand
   t.session.receive({ type: "error", code: "save.conflict", message: "x" });
   t.session.receive({ type: "error", code: "files.invalid", message: "y" });
   assert.deepEqual(seen, ["save.conflict"]);
-  assert.deepEqual(t.notices, ["files.invalid: y"]);
+  assert.deepEqual(t.notices, ["y (files.invalid)"]);
 });
 
 test("send hooks can take a send over; the first defined result wins", () => {

@@ -25,6 +25,7 @@ from playground.generations.quotas import Refusal, get_limiter
 from playground.generations.relay import Send
 from playground.generations.runner import Generation, OnFinish, new_generation_id
 from playground.generations.stats import RetryPolicy
+from playground.generations.transcript import TranscriptLog
 from playground.hub import Hub, get_hub
 from playground.inference import get_backend
 from playground.inference.base import ChatRequest, Message
@@ -104,23 +105,26 @@ async def start_generation(
     async def finished(gen: Generation, reason: str) -> None:
         await hub.release(playground, gen.id)
         await get_limiter().charge(requester.user, requester.ip, gen.stats.tokens)
-        # The turn's one database write, after gen.done has gone out: the record
-        # with what was asked and answered (off the path of the next first token).
-        # In a context of its own: the HTTP request that started the generation may
-        # have ended by now, and its thread executor with it.
+        # The turn's last database write, after gen.done has gone out: the record
+        # with what was asked and answered, and the transcript's events (off the
+        # path of the next first token). In a context of its own: the HTTP request
+        # that started the generation may have ended by now, with its executor.
         _keep(
             asyncio.create_task(
-                _record(playground, gen, message.instruction, reason),
+                _record(playground, gen, message.instruction, reason, transcript.events),
                 context=contextvars.Context(),
             )
         )
 
+    # What the page's transcript shows of this generation after a reload.
+    transcript = TranscriptLog(message.files)
+
+    async def publish(event: dict[str, Any]) -> None:
+        transcript.add(event)
+        await hub.publish(gen_id, event)
+
     generation = build_generation(
-        message,
-        publish=lambda event: hub.publish(gen_id, event),
-        gen_id=gen_id,
-        on_finish=finished,
-        session=playground,
+        message, publish=publish, gen_id=gen_id, on_finish=finished, session=playground
     )
     rival = await hub.running(playground)
     if rival is not None:
@@ -161,10 +165,22 @@ async def _begin_record(playground: str, gen_id: str, instruction: str) -> None:
         log.warning("could not begin the record of generation %s", gen_id, exc_info=True)
 
 
-async def _record(playground: str, gen: Generation, instruction: str, reason: str) -> None:
+async def _record(
+    playground: str,
+    gen: Generation,
+    instruction: str,
+    reason: str,
+    events: list[dict[str, Any]],
+) -> None:
     try:
         await persistence.record_generation(
-            playground, gen.id, instruction, "".join(gen.answer), reason, gen.stats.as_wire()
+            playground,
+            gen.id,
+            instruction,
+            "".join(gen.answer),
+            reason,
+            gen.stats.as_wire(),
+            events,
         )
     except Exception:
         log.exception("could not record generation %s", gen.id)

@@ -62,6 +62,7 @@ class OpenAICompatibleBackend:
         # Predicted outputs: send ChatRequest.prediction (the active file, for
         # whole-file answers) as ``prediction``; only servers that support it should.
         self._prediction = prediction
+        self._base_url = base_url
         # Retries are the generation runner's job (it tells the user and only
         # retries before the first token), so the SDK must not retry silently.
         self._client = openai.AsyncOpenAI(
@@ -96,7 +97,7 @@ class OpenAICompatibleBackend:
                 exc.args = (exc.message,)
             raise
         except openai.APIStatusError as exc:
-            raise _status_error(exc, self.info.model) from None
+            raise _status_error(exc, self.info.model, self._base_url) from None
         except openai.APITimeoutError:
             raise InferenceError(
                 "upstream.timeout",
@@ -325,7 +326,7 @@ def _sane_wait(seconds: float) -> float | None:
     return max(0.0, seconds)
 
 
-def _status_error(exc: openai.APIStatusError, model: str) -> InferenceError:
+def _status_error(exc: openai.APIStatusError, model: str, base_url: str = "") -> InferenceError:
     status = exc.status_code
     if status in (401, 403):
         return InferenceError(
@@ -337,7 +338,7 @@ def _status_error(exc: openai.APIStatusError, model: str) -> InferenceError:
     if status == 404:
         return InferenceError(
             "upstream.model_not_found",
-            f"The model server does not know the model {model!r} (HTTP 404). Check FLINT_MODEL.",
+            _not_found_message(model, base_url),
             retryable=False,
             status=status,
         )
@@ -369,6 +370,19 @@ def _status_error(exc: openai.APIStatusError, model: str) -> InferenceError:
         retryable=False,
         status=status,
     )
+
+
+def _not_found_message(model: str, base_url: str) -> str:
+    """A 404 from a base URL without /v1 is a wrong path, not an unknown model."""
+    path = httpx2.URL(base_url).path.rstrip("/") if base_url else "/v1"
+    if not path.endswith("/v1"):
+        return (
+            "The model server answered HTTP 404: FLINT_BASE_URL does not end in /v1, and "
+            "most OpenAI-compatible servers serve the API under /v1 (for example "
+            "http://127.0.0.1:11434/v1). Add /v1 to FLINT_BASE_URL; if the path is right, "
+            f"check FLINT_MODEL ({model!r})."
+        )
+    return f"The model server does not know the model {model!r} (HTTP 404). Check FLINT_MODEL."
 
 
 def _connection_error(exc: openai.APIConnectionError) -> InferenceError:

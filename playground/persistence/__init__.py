@@ -28,6 +28,7 @@ from playground.persistence.playgrounds import (
     playground_create_from_files,
     playground_get,
     playground_save,
+    playgrounds_owned,
     save_async,
 )
 from playground.persistence.records import (
@@ -44,9 +45,11 @@ from playground.persistence.records import (
     record_finish,
     record_generation,
     record_start,
+    transcript_records,
 )
 from playground.persistence.revisions import (
     RevisionNotFoundError,
+    revision_changes,
     revision_diff,
     revision_get,
     revision_list,
@@ -92,9 +95,11 @@ __all__ = [
     "playground_get",
     "playground_import",
     "playground_save",
+    "playgrounds_owned",
     "record_finish",
     "record_generation",
     "record_start",
+    "revision_changes",
     "revision_diff",
     "revision_get",
     "revision_list",
@@ -104,4 +109,5 @@ __all__ = [
     "share_create",
     "share_fork",
     "share_get",
+    "transcript_records",
 ]

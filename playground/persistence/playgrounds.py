@@ -23,7 +23,7 @@ from playground.persistence.access import is_owner, ownership_changed
 from playground.persistence.files import validate_files
 from playground.persistence.ownership import hash_owner_token
 from playground.persistence.pending import unrecorded_instruction
-from playground.persistence.starters import TEMPLATES
+from playground.persistence.starters import STARTERS, TEMPLATES
 
 
 class UnknownTemplateError(InvalidInputError):
@@ -85,17 +85,23 @@ def playground_claim(playground_id: str, token: str | None, user: Any) -> Playgr
 def playground_create(
     template: str = "web", *, owner_token: str | None = None, owner_user: Any = None
 ) -> Playground:
-    """A new playground from a start template (revision 1). No token = nobody can write."""
-    if template not in TEMPLATES:
+    """A new playground from a starter (revision 1). No token = nobody can write.
+
+    ``template`` names a starter (persistence/starters.py): a runtime ("web",
+    "python") or a project such as "canvas-game"; the playground keeps its runtime.
+    """
+    starter = STARTERS.get(template)
+    if starter is None:
         raise UnknownTemplateError(
-            f"Unknown template {template!r}; choose one of {', '.join(TEMPLATES)}."
+            f"Unknown template {template!r}; choose one of {', '.join(STARTERS)}."
         )
     return playground_create_from_files(
-        TEMPLATES[template],
-        template=template,
+        starter.files,
+        template=starter.kind,
         author=Revision.Author.USER,
         owner_token=owner_token,
         owner_user=owner_user,
+        title="" if template in TEMPLATES else starter.label,
     )
 
 
@@ -220,3 +226,14 @@ def current_files(playground_id: str) -> tuple[int, dict[str, str]]:
     if row is None:
         raise PlaygroundNotFoundError(f"No playground has the id {playground_id!r}.")
     return row
+
+
+def playgrounds_owned(owner_token: str | None, limit: int = 100) -> list[Playground]:
+    """The playgrounds this browser's owner token owns, most recently changed first."""
+    if not owner_token:
+        return []
+    return list(
+        Playground.objects.filter(owner_hash=hash_owner_token(owner_token)).order_by("-updated_at")[
+            :limit
+        ]
+    )

@@ -31,17 +31,73 @@ def generation_begin(playground_id: str, gen_id: str, instruction: str) -> Gener
     )
 
 
-def generation_finish(gen_id: str, answer: str, status: str, stats: dict[str, Any]) -> None:
+def generation_finish(
+    gen_id: str,
+    answer: str,
+    status: str,
+    stats: dict[str, Any],
+    events: list[dict[str, Any]] | None = None,
+) -> None:
     """Record how a generation ended; ``status`` is "done", "stopped" or "error"."""
     if status not in GenerationRecord.Status.values or status == "running":
         raise ValueError(
             f"A finished generation's status is done, stopped or error, not {status!r}."
         )
     updated = GenerationRecord.objects.filter(id=gen_id).update(
-        answer=plain_text(answer), status=status, stats=stats, finished_at=timezone.now()
+        answer=plain_text(answer),
+        status=status,
+        stats=stats,
+        events=_plain_events(events or []),
+        finished_at=timezone.now(),
     )
     if not updated:
         raise GenerationNotFoundError(f"No generation record has the id {gen_id!r}.")
+
+
+def _plain_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    # PostgreSQL's jsonb cannot hold NUL; the files and answers are scrubbed the same way.
+    def clean(value: Any) -> Any:
+        if isinstance(value, str):
+            return plain_text(value)
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items()}
+        return value
+
+    return [clean(e) for e in events]
+
+
+def _events_of_old(record: GenerationRecord) -> list[dict[str, Any]]:
+    """Transcript entries for a record kept without them (older, or cut by a restart)."""
+    events: list[dict[str, Any]] = []
+    if record.answer:
+        events.append({"event": "text", "text": record.answer})
+    stats = record.stats if isinstance(record.stats, dict) else {}
+    if stats.get("ended") == RESTARTED:
+        note = str(stats.get("note") or RESTART_NOTE)
+        events.append({"event": "error", "code": "server.restarted", "message": note})
+    return events
+
+
+def transcript_records(playground_id: str, limit: int = 30) -> list[dict[str, Any]]:
+    """The playground's last finished generations, oldest first, for the page's transcript."""
+    records = (
+        GenerationRecord.objects.filter(playground_id=playground_id)
+        .exclude(status=GenerationRecord.Status.RUNNING)
+        .order_by("-created_at")[:limit]
+    )
+    return [
+        {
+            "gen": r.id,
+            "instruction": r.instruction,
+            "status": r.status,
+            "stats": r.stats,
+            "events": r.events or _events_of_old(r),
+            "created_at": r.created_at.isoformat(),
+        }
+        for r in reversed(records)
+    ]
 
 
 def generation_playground(gen_id: str) -> str | None:
@@ -109,12 +165,24 @@ async def record_start(playground_id: str, gen_id: str, instruction: str) -> Non
     await database_sync_to_async(generation_begin)(playground_id, gen_id, instruction)
 
 
-def _record_finish(gen_id: str, answer: str, reason: str, stats: dict[str, Any]) -> None:
-    generation_finish(gen_id, answer, _STATUS.get(reason, "error"), stats)
+def _record_finish(
+    gen_id: str,
+    answer: str,
+    reason: str,
+    stats: dict[str, Any],
+    events: list[dict[str, Any]] | None = None,
+) -> None:
+    generation_finish(gen_id, answer, _STATUS.get(reason, "error"), stats, events)
 
 
-async def record_finish(gen_id: str, answer: str, reason: str, stats: dict[str, Any]) -> None:
-    await database_sync_to_async(_record_finish)(gen_id, answer, reason, stats)
+async def record_finish(
+    gen_id: str,
+    answer: str,
+    reason: str,
+    stats: dict[str, Any],
+    events: list[dict[str, Any]] | None = None,
+) -> None:
+    await database_sync_to_async(_record_finish)(gen_id, answer, reason, stats, events)
 
 
 def generation_record(
@@ -124,6 +192,7 @@ def generation_record(
     answer: str,
     reason: str,
     stats: dict[str, Any],
+    events: list[dict[str, Any]] | None = None,
     *,
     backfill: bool = False,
 ) -> None:
@@ -138,6 +207,7 @@ def generation_record(
         "answer": plain_text(answer),
         "status": _STATUS.get(reason, "error"),
         "stats": stats,
+        "events": events or [],
         "finished_at": timezone.now(),
     }
     try:
@@ -159,6 +229,7 @@ async def record_generation(
     answer: str,
     reason: str,
     stats: dict[str, Any],
+    events: list[dict[str, Any]] | None = None,
 ) -> None:
     try:
         await database_sync_to_async(generation_record)(
@@ -168,6 +239,7 @@ async def record_generation(
             answer,
             reason,
             stats,
+            events,
             backfill=bool(settings.FLINT_REDIS_URL),  # saves may land on another process
         )
     finally:

@@ -38,6 +38,19 @@ def revision_diff(playground_id: str, number: int) -> list[FileDiff]:
     return files_diff(old, current_files(playground_id)[1])
 
 
+def revision_changes(playground_id: str, number: int) -> list[FileDiff]:
+    """What revision ``number`` changed: its files against the revision before it
+    (the first revision against no files)."""
+    new = revision_get(playground_id, number).files
+    if number <= 1:
+        return files_diff({}, new)
+    try:
+        old = revision_get(playground_id, number - 1).files
+    except RevisionNotFoundError:
+        old = {}
+    return files_diff(old, new)
+
+
 def revision_restore(playground_id: str, number: int, *, base_version: int) -> SaveResult:
     """Make revision ``number``'s files current again, as a NEW revision ("restore")."""
     files = revision_get(playground_id, number).files

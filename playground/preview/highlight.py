@@ -13,8 +13,14 @@ from pygments.util import ClassNotFound
 
 CSS_CLASS = "hl"
 _formatter = HtmlFormatter(cssclass=CSS_CLASS, style="default")
-# Generated once at import; the share and embed pages put it in a <style>.
-STYLESHEET: str = _formatter.get_style_defs(f".{CSS_CLASS}")
+# Generated once at import; the share and embed pages put it in a <style>: the
+# light colours, and dark ones when the system asks for a dark scheme.
+STYLESHEET: str = (
+    _formatter.get_style_defs(f".{CSS_CLASS}")
+    + "\n@media (prefers-color-scheme: dark) {\n"
+    + HtmlFormatter(cssclass=CSS_CLASS, style="github-dark").get_style_defs(f".{CSS_CLASS}")
+    + "\n}\n"
+)
 
 
 def highlight_file(path: str, text: str) -> str:
@@ -23,4 +29,6 @@ def highlight_file(path: str, text: str) -> str:
         lexer = get_lexer_for_filename(path, text, stripnl=False)
     except ClassNotFound:
         lexer = TextLexer(stripnl=False)
-    return str(highlight(text, lexer, _formatter))
+    html = str(highlight(text, lexer, _formatter))
+    # A block wider than the page scrolls: keyboard users must be able to reach it.
+    return html.replace("<pre>", '<pre tabindex="0">', 1)

@@ -17,6 +17,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from playground import persistence, protocol
+from playground.checks import misconfigured
 from playground.errors import FlintError
 from playground.generations.quotas import get_limiter
 from playground.generations.service import (
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 
 CLOSE_POLICY = 1008  # RFC 6455: policy violation (Daphne sends it: flint/serving.py)
 CLOSE_NOT_FOUND = 4404
+CLOSE_MISCONFIGURED = 4500  # the page shows the error sent before it and stops retrying
 
 
 class PlaygroundConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # untyped base
@@ -51,18 +53,26 @@ class PlaygroundConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # untyp
             return
         self.bucket = TokenBucket(settings.FLINT_RATE_MESSAGES, settings.FLINT_RATE_WINDOW)
         await self.accept()
+        try:
+            ready = await self._session_ready(state)
+        except Exception as exc:  # e.g. an unknown local model: say so, don't just drop
+            log.exception("cannot start a session for %s", self.playground_id)
+            await self.send_json(protocol.error_from(misconfigured(exc)))
+            await self.close(code=CLOSE_MISCONFIGURED)
+            return
+        await self.send_json(ready)
+
+    async def _session_ready(self, state: Any) -> dict[str, Any]:
         backend = get_backend()
-        await self.send_json(
-            protocol.session_ready(
-                playground=self.playground_id,
-                backend=backend.info.name,
-                model=backend.info.model,
-                max_message_bytes=settings.FLINT_MAX_MESSAGE_BYTES,
-                running=await get_hub().running(self.playground_id),
-                allowance=await self._allowance(),
-                role="owner" if state.owner else "viewer",
-                version=state.version,
-            )
+        return protocol.session_ready(
+            playground=self.playground_id,
+            backend=backend.info.name,
+            model=backend.info.model,
+            max_message_bytes=settings.FLINT_MAX_MESSAGE_BYTES,
+            running=await get_hub().running(self.playground_id),
+            allowance=await self._allowance(),
+            role="owner" if state.owner else "viewer",
+            version=state.version,
         )
 
     async def _allowance(self) -> dict[str, Any]:

@@ -80,13 +80,18 @@ def revision(request: HttpRequest, playground: Playground, number: int) -> HttpR
         rev = persistence.revision_get(playground.id, number)
     except FlintError as exc:
         return error_response(exc)
-    diff = persistence.revision_diff(playground.id, number)
+    # What this revision changed (against the one before it), and what lies
+    # between it and the current files (what a restore would undo).
+    changes = persistence.revision_changes(playground.id, number)
+    to_current = persistence.revision_diff(playground.id, number)
     return JsonResponse(
         {
             **revision_json(rev),
             "files": rev.files,
             "current_version": playground.version,
-            "diff": [d.to_json() for d in diff],
+            "previous": number - 1 if number > 1 else None,
+            "diff": [d.to_json() for d in changes],
+            "diff_to_current": [d.to_json() for d in to_current],
         }
     )
 

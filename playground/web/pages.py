@@ -15,6 +15,7 @@ from playground.persistence.ownership import ensure_owner_token, set_owner_cooki
 from playground.persistence.starters import TEMPLATE_LABELS
 from playground.preview.csp import playground_page_headers
 from playground.web.access import request_is_owner
+from playground.web.diagnostics import page_problems
 
 _PLAYGROUND_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
 
@@ -43,17 +44,22 @@ def playground(request: HttpRequest, playground_id: str) -> HttpResponse:
     if not _PLAYGROUND_ID.fullmatch(playground_id):
         raise Http404("No such playground.")
     pg = get_object_or_404(Playground, id=playground_id)
+    owner = request_is_owner(request, pg)
     boot = {
         "playground": pg.id,
         "template": pg.template,
         "files": pg.files,
         "version": pg.version,
         "title": pg.title,
-        "role": "owner" if request_is_owner(request, pg) else "viewer",
+        "role": "owner" if owner else "viewer",
         "ws_path": f"/ws/p/{pg.id}/",
         "protocol": protocol.PROTOCOL_VERSION,
         "max_message_bytes": settings.FLINT_MAX_MESSAGE_BYTES,
         "templates": TEMPLATE_LABELS,
+        # Configuration problems the page shows in a banner (playground/checks.py).
+        "problems": page_problems(request),
+        # The finished answers, for the transcript (the owner's instructions: owner only).
+        "transcript": persistence.transcript_records(pg.id) if owner else [],
     }
     return render(request, "playground/index.html", {"boot": boot, "playground": pg})
 

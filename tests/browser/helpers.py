@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
@@ -19,9 +20,10 @@ def all_by_testid(driver: WebDriver | WebElement, testid: str) -> list[WebElemen
 
 
 def wait_for(driver: WebDriver, predicate: Any, timeout: float = 15, message: str = "") -> Any:
-    return WebDriverWait(driver, timeout, poll_frequency=0.05).until(
-        lambda d: predicate(d), message
-    )
+    # An element re-rendered between finding it and reading it is asked again.
+    return WebDriverWait(
+        driver, timeout, poll_frequency=0.05, ignored_exceptions=(StaleElementReferenceException,)
+    ).until(lambda d: predicate(d), message)
 
 
 def open_playground(driver: WebDriver, base: str, template: str = "web") -> str:

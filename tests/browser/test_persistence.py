@@ -7,6 +7,7 @@ import shutil
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
 
 from tests.browser.conftest import new_driver
 from tests.browser.helpers import (
@@ -36,17 +37,29 @@ def test_autosave_survives_reload_and_history_restores_undoably(
     edited = file_text(browser, "index.html")
     assert edited.endswith("<!-- autosaved -->")
 
-    # History: two revisions; the first's diff against now; restore it.
+    # History: two revisions. The second shows what it changed against the first,
+    # and, being the current one, offers no Restore.
     by_testid(browser, "history").click()
     panel = wait_for(browser, lambda d: by_testid(d, "history-panel"))
     wait_for(browser, lambda d: len(all_by_testid(panel, "revision")) == 2)
-    first = next(
-        r for r in all_by_testid(panel, "revision") if r.get_attribute("data-number") == "1"
+
+    def revision(number: str) -> WebElement:
+        return next(
+            r for r in all_by_testid(panel, "revision") if r.get_attribute("data-number") == number
+        )
+
+    revision("2").click()
+    wait_for(
+        browser, lambda d: "What #2 changed (against #1)" in by_testid(panel, "history-detail").text
     )
-    first.click()
-    diff = wait_for(browser, lambda d: by_testid(panel, "revision-diff"))
+    diff = by_testid(panel, "revision-diff")
     added = diff.find_elements(By.CSS_SELECTOR, ".diff-add")
-    assert any("autosaved" in a.text for a in added)
+    assert [a.text for a in added if "autosaved" in a.text]
+    assert not all_by_testid(panel, "restore")
+    assert "This is the current version." in by_testid(panel, "restore-status").text
+    # The first: its own files (the first revision), and Restore.
+    revision("1").click()
+    wait_for(browser, lambda d: "the first revision" in by_testid(panel, "history-detail").text)
     by_testid(panel, "restore").click()
     wait_for(
         browser, lambda d: file_text(d, "index.html") == original, message="restore not loaded"

@@ -218,3 +218,25 @@ async def test_an_unreadable_retry_after_is_ignored_not_a_crash(
         await collect(b)
     await b.aclose()
     assert info.value.code == "upstream.rate_limited" and info.value.retry_after is None
+
+
+async def test_a_404_from_a_base_url_without_v1_says_so(upstream: ScriptedUpstream) -> None:
+    # The scripted server answers only under /v1 and at the root: /api is a wrong path.
+    wrong = upstream.base_url.removesuffix("/v1") + "/api"
+    b = backend(upstream, base_url=wrong)
+    with pytest.raises(InferenceError) as info:
+        await collect(b)
+    await b.aclose()
+    assert info.value.code == "upstream.model_not_found"
+    assert "does not end in /v1" in info.value.message
+    assert "FLINT_BASE_URL" in info.value.message
+
+
+async def test_a_404_under_v1_is_an_unknown_model(upstream: ScriptedUpstream) -> None:
+    upstream.script(Reply(fail=Fail("status", 404)))
+    b = backend(upstream)
+    with pytest.raises(InferenceError) as info:
+        await collect(b)
+    await b.aclose()
+    assert "does not know the model 'gpt-test'" in info.value.message
+    assert "/v1" not in info.value.message

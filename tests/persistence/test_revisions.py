@@ -54,3 +54,12 @@ def test_a_revision_diff_shows_what_changed_since_it(pg: Playground) -> None:
     assert diff["main.py"].status == "changed" and "+print('new')" in diff["main.py"].diff
     assert diff["util.py"].status == "added" and "+x = 1" in diff["util.py"].diff
     assert persistence.revision_diff(pg.id, 2) == []
+
+
+def test_a_revisions_changes_are_against_the_one_before_it(pg: Playground) -> None:
+    persistence.playground_save(pg.id, {"main.py": "a = 1\n"}, base_version=1, author="user")
+    persistence.playground_save(pg.id, {"main.py": "a = 2\n"}, base_version=2, author="user")
+    [first] = persistence.revision_changes(pg.id, 1)
+    assert first.status == "added"
+    [third] = persistence.revision_changes(pg.id, 3)
+    assert "-a = 1\n+a = 2\n" in third.diff

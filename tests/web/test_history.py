@@ -76,8 +76,16 @@ def test_the_owner_saves_lists_inspects_and_restores(owner: Client) -> None:
 
     detail = orjson.loads(owner.get(f"/api/p/{pid}/revisions/1").content)
     assert "greet" in detail["files"]["main.py"] and detail["current_version"] == 2
+    # Revision 1 against nothing (the first); what lies between it and now.
     (diff,) = detail["diff"]
-    assert diff["path"] == "main.py" and "+x = '🎉'" in diff["diff"]
+    assert diff["status"] == "added" and detail["previous"] is None
+    (to_now,) = detail["diff_to_current"]
+    assert to_now["path"] == "main.py" and "+x = '🎉'" in to_now["diff"]
+    # Revision 2 against revision 1: what that save changed.
+    second = orjson.loads(owner.get(f"/api/p/{pid}/revisions/2").content)
+    (diff,) = second["diff"]
+    assert second["previous"] == 1 and "+x = '🎉'" in diff["diff"] and "-def greet" in diff["diff"]
+    assert second["diff_to_current"] == []
 
     restored = call(owner, "post", f"/api/p/{pid}/revisions/1/restore", {"base_version": 2})
     assert orjson.loads(restored.content) == {"version": 3, "saved": True}

@@ -55,7 +55,11 @@ def test_the_share_page_works_without_javascript(client: Client, share_id: str) 
     assert f'<meta property="og:url" content="http://testserver/s/{share_id}/">' in html
     # The code itself is in the HTML, highlighted with Pygments classes.
     assert "rebeccapurple" in html and "answer" in html and "你好 🎉" in html
-    assert '<div class="hl"><pre>' in html and '<span class="k' in html and ".hl .k" in html
+    assert (
+        '<div class="hl"><pre tabindex="0">' in html
+        and '<span class="k' in html
+        and ".hl .k" in html
+    )
     assert f'action="/s/{share_id}/fork"' in html and 'name="csrfmiddlewaretoken"' in html
     assert resp["Referrer-Policy"] == "same-origin"
 

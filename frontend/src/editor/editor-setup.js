@@ -46,9 +46,12 @@ const common = [
     ...completionKeymap,
     indentWithTab,
   ]),
-  EditorView.theme({}, { dark: true }),
+  // Dark unless the system asks for light (app.css follows the same query).
+  EditorView.theme({}, { dark: !globalThis.matchMedia?.("(prefers-color-scheme: light)").matches }),
 ];
 
 export function editorExtensions(path, extra) {
-  return [common, editorLanguage(path), extra];
+  // The editable area is a textbox: name it after the file it shows.
+  const label = EditorView.contentAttributes.of({ "aria-label": `Code of ${path}` });
+  return [common, editorLanguage(path), label, extra];
 }

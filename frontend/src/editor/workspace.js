@@ -27,7 +27,7 @@ export class Workspace {
       parent: editorEl,
       state: this.active ? this.states.get(this.active) : this.createState("untitled.txt", ""),
     });
-    this.tabs = new TabBar(tabsEl, { onSelect: (path) => this.open(path) });
+    this.tabs = new TabBar(tabsEl, { onSelect: (path, opts) => this.open(path, opts), panelId: editorEl.id || null });
     this.renderTabs();
   }
 
@@ -81,7 +81,7 @@ export class Workspace {
     return from === to ? null : { path: this.active, start: from, end: to };
   }
 
-  open(path) {
+  open(path, { focusEditor = true } = {}) {
     if (path === this.active || !this.has(path)) return;
     if (this.active) {
       this.states.set(this.active, this.view.state);
@@ -91,7 +91,7 @@ export class Workspace {
     this.view.setState(this.states.get(path));
     this.view.scrollDOM.scrollTop = this.scroll.get(path) ?? 0;
     this.renderTabs();
-    this.view.focus();
+    if (focusEditor) this.view.focus();
   }
 
   renderTabs() {
@@ -121,6 +121,19 @@ export class Workspace {
 
   recordUser(path, changes, except) {
     for (const t of this.trackers) if (t !== except) t.files.get(path)?.recordUser(changes);
+  }
+
+  // Dispatch a transaction spec to the file `path`, shown or not.
+  dispatchTo(path, spec) {
+    if (path === this.active) this.view.dispatch(spec); // → viewUpdated → changed
+    else {
+      const tr = this.states.get(path).update(spec);
+      this.states.set(path, tr.state);
+      if (tr.docChanged) {
+        this.recordUser(path, tr.changes, null);
+        this.changed(path);
+      }
+    }
   }
 
   // Apply one model edit (already mapped onto the current document).

@@ -1,7 +1,7 @@
 // The connection indicator in the top bar: "connected", "reconnecting in Ns…",
 // "offline" (and "connecting…"/"reconnecting…" while an attempt is under way).
 
-import { State } from "./socket.js";
+import { CLOSE_MISCONFIGURED, State } from "./socket.js";
 
 export class ConnectionIndicator {
   constructor(el) {
@@ -23,7 +23,7 @@ export class ConnectionIndicator {
       this.el.textContent = {
         [State.CONNECTING]: socket.attempt > 0 ? "reconnecting…" : "connecting…",
         [State.OPEN]: "connected",
-        [State.OFFLINE]: "offline",
+        [State.OFFLINE]: socket.closeCode === CLOSE_MISCONFIGURED ? "server misconfigured" : "offline",
       }[state];
     }
   }

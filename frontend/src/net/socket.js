@@ -5,6 +5,9 @@
 import { backoffDelay } from "./backoff.js";
 
 const CLOSE_NOT_FOUND = 4404; // playground/socket/consumer.py: the playground is gone
+// The server cannot serve this playground (misconfigured); the error it sent just
+// before says why. Retrying would fail the same way: wait for the user.
+export const CLOSE_MISCONFIGURED = 4500;
 const PING_EVERY = 25_000;
 
 export const State = Object.freeze({
@@ -26,6 +29,8 @@ export class Socket {
     this.retryAt = 0;
     this.timer = null;
     this.pinger = null;
+    this.failures = 0; // attempts in a row that closed without ever opening
+    this.closeCode = null; // the last close's code
     window.addEventListener("online", () => this.state === State.OFFLINE && this.connectNow());
     window.addEventListener("offline", () => this.ws?.close());
   }
@@ -41,6 +46,7 @@ export class Socket {
     this.ws = ws;
     ws.onopen = () => {
       if (ws !== this.ws) return;
+      this.failures = 0;
       this.setState(State.OPEN);
       this.pinger = setInterval(() => this.send({ type: "ping", v: 1, t: Date.now() }), PING_EVERY);
     };
@@ -61,9 +67,12 @@ export class Socket {
     ws.onclose = (ev) => {
       if (ws !== this.ws) return;
       this.ws = null;
+      const opened = this.state === State.OPEN;
       clearInterval(this.pinger);
+      if (!opened) this.failures++;
+      this.closeCode = ev.code;
       this.onClose?.(ev);
-      if (ev.code === CLOSE_NOT_FOUND || navigator.onLine === false) {
+      if (ev.code === CLOSE_NOT_FOUND || ev.code === CLOSE_MISCONFIGURED || navigator.onLine === false) {
         this.setState(State.OFFLINE);
       } else {
         this.scheduleReconnect();

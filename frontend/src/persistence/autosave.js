@@ -10,6 +10,7 @@ import { h } from "../ui/dom.js";
 import { getJson } from "../net/http.js";
 import { loadFiles } from "../editor/load-files.js";
 import { hashFiles } from "./files-hash.js";
+import { trapKeys } from "../ui/dialog.js";
 
 const DELAY = 800;
 
@@ -274,13 +275,22 @@ export class Autosave {
     take.addEventListener("click", () => this.takeTheirs());
     this.panel = h(
       "div",
-      { class: "overlay-panel conflict", dataset: { testid: "conflict" }, role: "dialog", "aria-label": "Save conflict" },
+      { class: "overlay-panel conflict", dataset: { testid: "conflict" }, role: "dialog", "aria-label": "Save conflict", tabindex: "-1" },
       h("div", { class: "overlay-head" }, h("strong", {}, "Someone saved this playground first"), h("span", { class: "muted" }, ` (version ${this.conflict.server_version ?? "?"})`)),
       h("p", { class: "muted" }, "Another tab or window saved different files. Nothing was overwritten. Pick which version to keep."),
       h("div", { class: "conflict-body" }, rows.length ? rows : h("p", {}, "The files are the same.")),
       h("div", { class: "overlay-actions" }, keep, take),
     );
     this.panelHost.append(this.panel);
+    // Takes focus; Esc hides it (the conflict stays: the indicator opens it again).
+    this.panel.addEventListener("keydown", (event) => trapKeys(event, this.panel, () => this.hideConflict()));
+    keep.focus();
+  }
+
+  hideConflict() {
+    this.panel?.remove();
+    this.panel = null;
+    this.indicator?.focus();
   }
 
   closeConflict() {
@@ -322,7 +332,8 @@ const SAVE_ERRORS = ["save.conflict", "files.invalid", "files.too_many", "files.
 // The autosave and its indicator (before the Share button), wired to the
 // session: → the Autosave (window.flint.autosave).
 export function installAutosave({ session, socket, workspace }, { playground, panelHost }) {
-  const indicator = h("span", { class: "save-state", dataset: { testid: "save-state" }, role: "status", "aria-live": "polite" });
+  // Not live: "Saving…"/"Saved" on every pause in typing would be read out each time.
+  const indicator = h("span", { class: "save-state", dataset: { testid: "save-state" }, tabindex: "-1" });
   placeInTopbar(indicator);
   const autosave = new Autosave({
     socket,
@@ -332,6 +343,10 @@ export function installAutosave({ session, socket, workspace }, { playground, pa
     playground,
     hold: () => session.busy,
     run: () => session.current,
+  });
+  // In a conflict the indicator opens the conflict panel again.
+  indicator.addEventListener("click", () => {
+    if (autosave.conflict && !autosave.panel) autosave.openConflict();
   });
   // A save reply comes without `gen`: for a generation's error, hand it on.
   const reply = function saveReply(msg, run) {

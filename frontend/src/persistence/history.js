@@ -1,12 +1,14 @@
 // The history timeline: every saved revision (who made it — you, the model
-// with its instruction, a restore, a fork, an import — and when), its diff
-// against the current files (rendered by the server), and Restore, which
+// with its instruction, a restore, a fork, an import — and when), what it
+// changed against the revision before it (rendered by the server), on request
+// its diff to the current files, and Restore (not on the current one), which
 // saves that revision's files as a new revision and loads them into the
 // editors as one undoable change per file.
 
 import { h } from "../ui/dom.js";
 import { getJson, postJson } from "../net/http.js";
 import { placeInTopbar } from "./autosave.js";
+import { trapKeys } from "../ui/dialog.js";
 
 const AUTHOR = { user: "you", model: "model", restore: "restore", fork: "fork", import: "import" };
 
@@ -29,20 +31,24 @@ export class HistoryPanel {
     close.addEventListener("click", () => this.close());
     this.panel = h(
       "aside",
-      { class: "overlay-panel history-panel", dataset: { testid: "history-panel" }, "aria-label": "History" },
+      { class: "overlay-panel history-panel", dataset: { testid: "history-panel" }, role: "dialog", "aria-label": "History", tabindex: "-1" },
       h("div", { class: "overlay-head" }, h("strong", {}, "History"), h("span", { class: "spacer" }), close),
       h("div", { class: "history-body" }, this.list, this.detail),
     );
     this.host.append(this.panel);
+    this.panel.addEventListener("keydown", (event) => trapKeys(event, this.panel, () => this.close({ focus: true })));
+    close.focus(); // the dialog takes focus; Esc closes it and gives it back
     this.button.setAttribute("aria-expanded", "true");
     await this.autosave?.whenSaved(3000);
     await this.refresh();
   }
 
-  close() {
+  close({ focus = false } = {}) {
+    const had = this.panel?.contains(document.activeElement);
     this.panel?.remove();
     this.panel = null;
     this.button.setAttribute("aria-expanded", "false");
+    if (focus || had) this.button.focus();
   }
 
   async refresh(select = null) {
@@ -87,10 +93,11 @@ export class HistoryPanel {
       this.detail.replaceChildren(h("p", { class: "error-text" }, err.message));
       return;
     }
-    const restore = h("button", { type: "button", class: "btn btn-primary btn-small", dataset: { testid: "restore" } }, `Restore #${number}`);
-    restore.disabled = rev.number === rev.current_version;
-    const status = h("span", { class: "muted", dataset: { testid: "restore-status" } });
-    restore.addEventListener("click", () => this.restore(rev, restore, status));
+    const isCurrent = rev.number === rev.current_version;
+    const status = h("span", { class: "muted", dataset: { testid: "restore-status" } }, isCurrent ? "This is the current version." : "");
+    // The current revision has nothing to restore: no button.
+    const restore = isCurrent ? null : h("button", { type: "button", class: "btn btn-primary btn-small", dataset: { testid: "restore" } }, `Restore #${number}`);
+    restore?.addEventListener("click", () => this.restore(rev, restore, status));
     const head = h(
       "div",
       { class: "history-detail-head" },
@@ -101,10 +108,15 @@ export class HistoryPanel {
       restore,
       status,
     );
-    const diffs = rev.diff.length
-      ? rev.diff.map((d) => h("section", { class: "history-file" }, h("div", { class: "history-file-head" }, `${d.path} (${d.status})`), diffPre(d.diff)))
-      : [h("p", { class: "muted" }, "Same files as now.")];
-    this.detail.replaceChildren(head, h("div", { class: "muted history-note" }, `Changes from #${rev.number} to the current files (#${rev.current_version}):`), ...diffs);
+    // What this revision changed, against the one before it.
+    const what = rev.previous == null ? `Files of #${rev.number}, the first revision:` : `What #${rev.number} changed (against #${rev.previous}):`;
+    const body = [h("div", { class: "muted history-note" }, what), ...diffSections(rev.diff, "No file changed.")];
+    // And, on request, what a restore would undo: from it to the current files.
+    if (!isCurrent) {
+      const compare = h("details", { class: "history-compare", dataset: { testid: "revision-to-current" } }, h("summary", {}, `Compare with the current files (#${rev.current_version})`), ...diffSections(rev.diff_to_current ?? [], "Same files as now."));
+      body.push(compare);
+    }
+    this.detail.replaceChildren(head, ...body);
   }
 
   async restore(rev, button, status) {
@@ -125,6 +137,11 @@ export class HistoryPanel {
       button.disabled = false;
     }
   }
+}
+
+function diffSections(diffs, empty) {
+  if (!diffs.length) return [h("p", { class: "muted" }, empty)];
+  return diffs.map((d) => h("section", { class: "history-file" }, h("div", { class: "history-file-head" }, `${d.path} (${d.status})`), diffPre(d.diff)));
 }
 
 // A unified diff, +/- lines coloured (text only, never HTML).

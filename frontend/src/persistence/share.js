@@ -3,6 +3,7 @@
 
 import { h } from "../ui/dom.js";
 import { postJson } from "../net/http.js";
+import { trapKeys } from "../ui/dialog.js";
 
 export class SharePanel {
   constructor({ button, host, playground, autosave }) {
@@ -22,7 +23,7 @@ export class SharePanel {
     const id = encodeURIComponent(this.playground);
     this.panel = h(
       "aside",
-      { class: "overlay-panel share-panel", dataset: { testid: "share-panel" }, "aria-label": "Share" },
+      { class: "overlay-panel share-panel", dataset: { testid: "share-panel" }, role: "dialog", "aria-label": "Share", tabindex: "-1" },
       h("div", { class: "overlay-head" }, h("strong", {}, "Share"), h("span", { class: "spacer" }), close),
       this.body,
       h(
@@ -33,6 +34,9 @@ export class SharePanel {
       ),
     );
     this.host.append(this.panel);
+    this.panel.addEventListener("keydown", (event) => trapKeys(event, this.panel, () => this.close({ focus: true })));
+    close.focus(); // the dialog takes focus; Esc closes it and gives it back
+    this.button.setAttribute("aria-expanded", "true");
     if (this.autosave && !this.autosave.canSave) {
       status.textContent = "Only the owner can share this playground.";
       return;
@@ -62,12 +66,16 @@ export class SharePanel {
       h("div", { class: "share-row" }, embed, copyButton(embed, "copy-embed")),
       h("p", { class: "muted" }, "Later edits are not shared until you share again."),
     );
+    if (this.panel?.contains(document.activeElement) || document.activeElement === document.body) url.focus();
     url.select();
   }
 
-  close() {
+  close({ focus = false } = {}) {
+    const had = this.panel?.contains(document.activeElement);
     this.panel?.remove();
     this.panel = null;
+    this.button.setAttribute("aria-expanded", "false");
+    if (focus || had) this.button.focus();
   }
 }
 

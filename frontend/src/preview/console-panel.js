@@ -51,6 +51,40 @@ export class ConsolePanel {
     schedule(this.render);
   }
 
+  // input() of a Python run: an input box at the end of the list, after the
+  // prompt; `answer(line)` gets what was typed (Enter). One at a time.
+  ask(prompt, answer) {
+    this.cancelAsk();
+    this.flush();
+    this.placeholder.remove();
+    const input = h("input", {
+      class: "console-input",
+      type: "text",
+      dataset: { testid: "console-input" },
+      "aria-label": prompt.trim() ? `Input for the program: ${prompt.trim()}` : "Input for the program",
+      autocomplete: "off",
+      spellcheck: "false",
+    });
+    const row = h("li", { class: "console-entry console-ask", dataset: { testid: "console-ask" } }, prompt ? h("span", { class: "console-prompt" }, prompt) : null, input);
+    input.addEventListener("keydown", (event) => {
+      if (event.key !== "Enter" || event.isComposing) return;
+      event.preventDefault();
+      event.stopPropagation();
+      const line = input.value;
+      this.cancelAsk();
+      answer(line);
+    });
+    this.asking = row;
+    this.list.append(row);
+    this.list.scrollTop = this.list.scrollHeight;
+    input.focus();
+  }
+
+  cancelAsk() {
+    this.asking?.remove();
+    this.asking = null;
+  }
+
   // Back-compat: log(level, text).
   log(level, text) {
     this.add({ level, text, source: "app" });

@@ -7,6 +7,8 @@
 // otherwise, or when the program ignores it for 1 s, the worker is terminated
 // and a fresh one starts (Pyodide loads again on the next run).
 
+import { createStdinBuffer, resetStdin, writeEnd, writeLine } from "./stdin-channel.js";
+
 const STOP_GRACE_MS = 1000;
 
 export class PythonRunner {
@@ -41,12 +43,13 @@ export class PythonRunner {
     if (this.worker) return this.worker;
     const worker = new Worker(this.workerUrl, { type: "module", name: "flint-python" });
     this.interrupt = typeof SharedArrayBuffer !== "undefined" && self.crossOriginIsolated ? new SharedArrayBuffer(1) : null;
+    this.stdin = createStdinBuffer(); // input(): see stdin-channel.js
     worker.onmessage = (event) => this.message(event.data);
     worker.onerror = (event) => {
       this.console.add({ level: "error", text: `Python worker failed: ${event.message ?? "unknown error"}`, source: "python" });
       this.reset("Python failed to start.");
     };
-    worker.postMessage({ type: "init", indexURL: this.indexURL, interrupt: this.interrupt });
+    worker.postMessage({ type: "init", indexURL: this.indexURL, interrupt: this.interrupt, stdin: this.stdin });
     this.worker = worker;
     this.ready = false;
     return worker;
@@ -54,7 +57,8 @@ export class PythonRunner {
 
   run() {
     if (this.running) return;
-    const code = this.getFiles()[this.entry];
+    const files = this.getFiles();
+    const code = files[this.entry];
     if (code === undefined) {
       this.say(`No ${this.entry} to run.`);
       return;
@@ -62,17 +66,20 @@ export class PythonRunner {
     this.console.clearSource("python");
     const worker = this.ensureWorker();
     if (this.interrupt) new Uint8Array(this.interrupt)[0] = 0;
+    if (this.stdin) resetStdin(this.stdin);
     const id = this.nextId++;
     this.running = { id, t0: performance.now() };
     this.runButton.disabled = true;
     this.stopButton.disabled = false;
     this.say(this.ready ? "Running…" : "Loading Python (first run takes a few seconds)…");
-    worker.postMessage({ type: "run", id, code, filename: this.entry });
+    worker.postMessage({ type: "run", id, code, filename: this.entry, files });
   }
 
   stop() {
     if (!this.running) return;
     const id = this.running.id;
+    this.running.stopping = true;
+    this.endInput(); // a program waiting in input() reads end-of-file, then sees the interrupt
     if (this.interrupt) {
       new Uint8Array(this.interrupt)[0] = 2; // SIGINT → KeyboardInterrupt
       this.say("Stopping…");
@@ -88,7 +95,25 @@ export class PythonRunner {
     this.reset(message);
   }
 
+  // input(): the program waits for a line; the console panel asks for it.
+  askInput(prompt) {
+    const id = this.running?.id;
+    this.say("Waiting for input…");
+    this.console.ask(prompt, (line) => {
+      if (this.running?.id !== id || !this.stdin) return;
+      this.console.add({ level: "stdin", text: `${prompt}${line}`, source: "python" });
+      this.say("Running…");
+      writeLine(this.stdin, line);
+    });
+  }
+
+  endInput() {
+    this.console.cancelAsk();
+    if (this.stdin) writeEnd(this.stdin);
+  }
+
   reset(status) {
+    this.console.cancelAsk();
     this.worker = null;
     this.ready = false;
     this.running = null;
@@ -105,6 +130,8 @@ export class PythonRunner {
         this.ready = true;
         if (this.running) this.say("Running…");
         return;
+      case "input":
+        return this.askInput(m.prompt ?? "");
       case "stdout":
       case "stderr":
         return this.console.add({ level: m.type, text: m.text, source: "python" });
@@ -114,12 +141,14 @@ export class PythonRunner {
         return this.reset("Python failed to start.");
       case "done": {
         if (this.running?.id !== m.id) return;
+        const stopped = this.running.stopping;
         this.running = null;
+        this.console.cancelAsk();
         this.runButton.disabled = false;
         this.stopButton.disabled = true;
         if (m.ok) this.say(`Finished in ${Math.round(m.ms)} ms.`);
         else {
-          const interrupted = /KeyboardInterrupt/.test(m.error.message);
+          const interrupted = stopped || /KeyboardInterrupt/.test(m.error.message);
           this.say(interrupted ? "Stopped." : "Failed: see the console.");
           const line = m.error.line;
           const lineText = line ? this.getFiles()[this.entry]?.split("\n")[line - 1] : undefined;

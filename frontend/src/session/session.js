@@ -16,6 +16,7 @@
 // `false` hands the message on to the "error" handlers.
 
 import { describeRejection } from "../transcript/turn.js";
+import { applyLater } from "../editor/apply-later.js";
 import { appendText } from "./answer-log.js";
 
 export const PROTOCOL = 1;
@@ -203,7 +204,8 @@ export class Session {
 
   applyAnyway(turn, rejection) {
     const run = [...this.byGen.values()].find((r) => r.turn === turn);
-    if (!run) return { ok: false, reason: "this turn never started" };
+    // An answer from before this page loaded: rebase onto the file as it is now.
+    if (!run) return applyLater(this.workspace, rejection);
     return run.edits.apply(rejection, { intoBase: false });
   }
 }
@@ -271,7 +273,7 @@ function installCoreHandlers(session) {
         session.finish(pending, "error", {}, msg);
         return;
       }
-      session.transcript.notice(`${msg.code}: ${msg.message}`, "notice-error");
+      session.transcript.notice(`${msg.message} (${msg.code})`, "notice-error");
     });
 }
 

@@ -112,7 +112,7 @@ export class StatusLine {
     } else if (this.phase === "done") {
       const { reason, stats, error, measured } = this.final;
       const numbers = this.numbers({ ...measured, ...definedOnly(stats) });
-      const head = error ? `${OUTCOME.error}: ${error.code}` : OUTCOME[reason] ?? reason;
+      const head = error ? `${OUTCOME.error}: ${error.message ?? error.code}` : OUTCOME[reason] ?? reason;
       this.set("done", [head, ...numbers].join(" · "), reason);
     }
     if (this.detached && (this.phase === "waiting" || this.phase === "streaming")) {

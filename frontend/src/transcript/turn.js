@@ -104,6 +104,15 @@ export class Turn {
     this.note(describeEdit(edit), edit.kind === "unchanged" ? "note-edit note-unchanged" : "note-edit");
   }
 
+  // The answer's review (editor/review.js) can be opened again from the turn.
+  reviewable(reopen) {
+    if (this.reviewButton) return;
+    this.reviewButton = h("button", { type: "button", class: "btn btn-small", dataset: { testid: "review-again" } }, "Review changes");
+    this.reviewButton.addEventListener("click", reopen);
+    this.eventsEl.append(h("div", { class: "turn-review" }, this.reviewButton));
+    this.onRendered();
+  }
+
   note(text, cls = "") {
     this.eventsEl.append(h("div", { class: `note ${cls}` }, text));
     this.onRendered();
@@ -125,6 +134,10 @@ export class Turn {
       apply.disabled = result.ok;
       status.textContent = result.ok ? "applied" : `not applied: ${result.reason}`;
     });
+    if (apply && rejection.appliedAnyway) {
+      apply.disabled = true;
+      status.textContent = "applied";
+    }
     this.eventsEl.append(
       h(
         "div",
@@ -149,9 +162,10 @@ export class Turn {
     const box = h(
       "div",
       { class: "error", dataset: { testid: "error", code: err.code } },
-      h("code", { class: "error-code" }, err.code),
+      // What went wrong and what to do first; the code last, for a bug report.
+      h("span", { class: "error-message" }, err.message ?? "Something went wrong."),
       " ",
-      h("span", { class: "error-message" }, err.message),
+      h("code", { class: "error-code" }, err.code),
     );
     if (err.retryable) {
       const retry = h("button", { type: "button", class: "btn btn-small", dataset: { testid: "retry-turn" } }, "Retry");

@@ -162,7 +162,11 @@ class LocalModelBackend:
             cache=self._cache,
             draft_tokens=self._draft_tokens,
         )
-        server = shared_server(config, log_path=var_dir() / "logs" / "llama-server.log")
+        server = shared_server(
+            config,
+            log_path=var_dir() / "logs" / "llama-server.log",
+            ready_timeout=self.load_timeout,  # else the supervisor gives up at 600 s
+        )
         server.start()
         self._server = server
         return server

@@ -274,16 +274,25 @@ _shared: dict[ServerConfig, LocalModelServer] = {}
 _shared_lock = threading.Lock()
 
 
-def shared_server(config: ServerConfig, *, log_path: Path) -> LocalModelServer:
+def shared_server(
+    config: ServerConfig, *, log_path: Path, ready_timeout: float = 600.0
+) -> LocalModelServer:
     """The process's server for ``config``. A different config stops the old server
-    first: two resident models would not fit the RAM this is meant for."""
+    first: two resident models would not fit the RAM this is meant for.
+
+    ``ready_timeout`` is how long a start may take before the supervisor gives up on
+    it (FLINT_LOCAL_LOAD_TIMEOUT): the backend waits that long, so the supervisor
+    must not kill the load sooner."""
     with _shared_lock:
         server = _shared.get(config)
         if server is None:
             for old in _shared.values():
                 old.stop()
             _shared.clear()
-            server = _shared[config] = LocalModelServer(config, log_path=log_path)
+            server = _shared[config] = LocalModelServer(
+                config, log_path=log_path, ready_timeout=ready_timeout
+            )
+        server.ready_timeout = max(server.ready_timeout, ready_timeout)
         return server
 
 
