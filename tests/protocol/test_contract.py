@@ -31,6 +31,7 @@ import pytest
 from channels.testing import WebsocketCommunicator
 from django.test import override_settings
 
+from flint.asgi import application
 from playground.protocol import KNOWN_TYPES, ClientMessage
 from playground.testing.upstream import Fail, Reply, ScriptedUpstream
 from tests.conftest import TEST_KEY, backend_config
@@ -252,6 +253,7 @@ class Seen:
     # The generation the client named, when the error is about it but not one of its events.
     named: str | None = None
     others: list[WebsocketCommunicator] = field(default_factory=list)
+    closes: bool = False  # the error ends the session (server.misconfigured)
 
 
 @dataclass
@@ -571,6 +573,29 @@ async def _answer_too_large(env: Env) -> Seen:
     return seen
 
 
+@driver("server.misconfigured")
+async def _misconfigured(env: Env) -> Seen:
+    # A setting that passed start-up (no `manage.py check`) but cannot serve: an
+    # unknown local model. The session says so, then closes with 4500.
+    backend = {
+        "BACKEND": "playground.inference.local.backend.LocalModelBackend",
+        "MODEL": "no-such-model",
+    }
+    with override_settings(FLINT_BACKEND=backend):
+        pid = await new_playground()
+        comm = WebsocketCommunicator(
+            application,
+            f"/ws/p/{pid}/",
+            headers=[(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")],
+        )
+        connected, _ = await comm.connect()
+        assert connected
+        err = await comm.receive_json_from(timeout=10)
+        closed = await comm.receive_output(timeout=10)
+    assert closed == {"type": "websocket.close", "code": 4500}, closed
+    return Seen(err, comm, closes=True)
+
+
 @driver("server.error")
 async def _bug(env: Env) -> Seen:
     # The one allowed fake: server.error only happens on a bug, so one internal
@@ -641,6 +666,8 @@ async def test_each_error_code_reaches_the_client_in_the_one_shape(
         pytest.fail(f"{code}: documented={row is not None}, driven={drive is not None}")
     seen = await drive(Env(use_upstream, monkeypatch))
     assert_the_one_shape(seen, row)
+    if seen.closes:
+        return  # the one error that ends the session: it closed with 4500 (above)
     # The error ends nothing but what it is about: the socket still answers.
     await seen.comm.send_json_to(ping(7))
     assert await seen.comm.receive_json_from(timeout=10) == {"v": 1, "type": "pong", "t": 7}
