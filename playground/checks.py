@@ -39,6 +39,9 @@ KNOWN_ENV = frozenset(
         "FLINT_ALLOWED_ORIGINS",
         "FLINT_API",
         "FLINT_API_KEY",
+        "FLINT_BENCH_DRAFT",  # bench/edit_quality_settings.py
+        "FLINT_BENCH_PROMPT",
+        "FLINT_PREDICTION",
         "FLINT_BASE_URL",
         "FLINT_CONTEXT_TOKENS",
         "FLINT_COVERAGE_MIN",

@@ -75,7 +75,8 @@ def test_an_unknown_edit_format_names_the_setting_and_the_allowed_values() -> No
 
 
 def test_the_allowed_edit_formats_are_the_prompts() -> None:
-    assert set(checks.EDIT_FORMATS) == set(prompt._FORMAT_RULES)
+    # whole_file is the prompt's own layout; the others have their own rules.
+    assert set(checks.EDIT_FORMATS) == {"whole_file", *prompt._OTHER_FORMATS}
 
 
 def test_an_unknown_local_model_suggests_the_close_one() -> None:
