@@ -76,13 +76,9 @@ def main_py_output(outcome: Any) -> str:
 
 
 def starter(name: str) -> dict[str, str]:
-    spec = importlib.util.spec_from_file_location(
-        "flint_starters", REPO / "playground/persistence/starters.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return dict(module.TEMPLATES[name])
+    from playground.persistence.starters import TEMPLATES
+
+    return dict(TEMPLATES[name])
 
 
 LEGACY = "qwen2.5-coder-0.5b-legacy"
