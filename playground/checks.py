@@ -70,6 +70,7 @@ KNOWN_ENV = frozenset(
         "FLINT_RETRIES",
         "FLINT_RETRY_MAX_WAIT",
         "FLINT_SECRET_KEY",
+        "FLINT_STATIC_MANIFEST",
         "FLINT_TEST_POSTGRES_URL",
         "FLINT_TIMEOUT",
         "FLINT_VAR_DIR",
@@ -303,7 +304,44 @@ def check_environment(app_configs: Any = None, **kwargs: Any) -> list[CheckMessa
     return out
 
 
-CHECKS = (check_backend, check_numbers, check_limits, check_origins, check_environment)
+def check_static(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """FLINT_STATIC_MANIFEST: the collected files exist and are those of static/."""
+    if not getattr(settings, "FLINT_STATIC_MANIFEST", False):
+        return []
+    from pathlib import Path
+
+    root = Path(settings.STATIC_ROOT)
+    if not (root / "staticfiles.json").exists():
+        return [
+            _error(
+                14,
+                f"FLINT_STATIC_MANIFEST is on but {root} holds no collected static files.",
+                "Run `python manage.py collectstatic --no-input` (scripts/run.sh does), "
+                "or unset FLINT_STATIC_MANIFEST.",
+            )
+        ]
+    built = Path(settings.STATICFILES_DIRS[0]) / "flint" / "SOURCES.sha256"
+    collected = root / "flint" / "SOURCES.sha256"
+    if built.exists() and (not collected.exists() or collected.read_text() != built.read_text()):
+        return [
+            _warning(
+                15,
+                "The collected static files are older than static/ (the front end was "
+                "rebuilt since): pages would get the old bundle.",
+                "Run `python manage.py collectstatic --no-input` again.",
+            )
+        ]
+    return []
+
+
+CHECKS = (
+    check_backend,
+    check_numbers,
+    check_limits,
+    check_origins,
+    check_environment,
+    check_static,
+)
 
 
 def register_checks() -> None:
