@@ -18,8 +18,13 @@ Sections (all printed side by side in one run):
    connection per turn (``POST /api/p/<id>/generate``, SSE), minus the upstream's own time.
 4. ``concurrent``: N sockets streaming 1000 tokens/s each from one Daphne process:
    delivered rates, frame latency (receipt - upstream write of that token), Daphne CPU.
+5. ``upstreams``: the same turns, interleaved, through a Daphne on the HTTP/SSE upstream
+   and a second Daphne on the scripted Responses WebSocket upstream
+   (``python -m playground.testing.responses_ws``, FLINT_API=responses), over the browser
+   socket and over a fresh HTTP request each: added TTFT, turn overhead, Daphne CPU per
+   turn; then steer -> first continuation token on both (native steer on the socket).
 
-Run:  python bench/live_loop_bench.py [--quick] [--only rate|ttft|turn|concurrent ...]
+Run:  python bench/live_loop_bench.py [--quick] [--only rate|ttft|turn|steer|concurrent|upstreams]
 """
 
 from __future__ import annotations
@@ -58,7 +63,7 @@ from playground.testing.upstream import lorem_tokens  # noqa: E402
 mono = time.monotonic
 FILES = {"app.py": "def main():\n    return 1\n"}
 MARK_RE = re.compile(r"BENCHMARK-([a-z]+)-(\d+)")
-SECTIONS = ("rate", "ttft", "turn", "steer", "concurrent")
+SECTIONS = ("rate", "ttft", "turn", "steer", "concurrent", "upstreams")
 ASGI_APP = ["flint.asgi:application"]
 PY_SPY = ["py-spy", "record", "--rate", "250", "--nonblocking", "--format", "raw"]
 
@@ -174,12 +179,12 @@ class Procs:
         self.logs.append(f)
         return f
 
-    def start_upstream(self) -> tuple[int, str]:
+    def start_upstream(self, module: str = "playground.testing.upstream") -> tuple[int, str]:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "playground.testing.upstream", "--port", "0"],
+            [sys.executable, "-m", module, "--port", "0"],
             cwd=REPO,
             stdout=subprocess.PIPE,
-            stderr=self._log("upstream"),
+            stderr=self._log(module.rsplit(".", 1)[-1]),
         )
         self.procs.append(proc)
         assert proc.stdout is not None
@@ -189,21 +194,21 @@ class Procs:
             raise RuntimeError(f"upstream did not start (got {line!r})")
         return proc.pid, line  # http://127.0.0.1:PORT/v1
 
-    def start_daphne(self, env: dict[str, str]) -> tuple[int, str]:
+    def start_daphne(self, env: dict[str, str], name: str = "daphne") -> tuple[int, str]:
         port = free_port()
         proc = subprocess.Popen(
             [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), *ASGI_APP],
             cwd=REPO,
             env=env,
-            stdout=self._log("daphne.out"),
-            stderr=self._log("daphne.err"),
+            stdout=self._log(f"{name}.out"),
+            stderr=self._log(f"{name}.err"),
         )
         self.procs.append(proc)
         base = f"http://127.0.0.1:{port}"
         deadline = mono() + 30
         while mono() < deadline:
             if proc.poll() is not None:
-                err = (self.workdir / "daphne.err.log").read_text()[-2000:]
+                err = (self.workdir / f"{name}.err.log").read_text()[-2000:]
                 raise RuntimeError(f"daphne exited with {proc.returncode}: {err}")
             try:
                 with urllib.request.urlopen(base + "/healthz", timeout=1) as resp:
@@ -356,6 +361,8 @@ class Bench:
         self.jar: aiohttp.CookieJar
         self.out: list[str] = []
         self.results: dict[str, Any] = {}
+        self.r_url = ""  # the Daphne on the WebSocket upstream (section "upstreams")
+        self.r_up = ""
 
     def emit(self, text: str = "") -> None:
         print(text, flush=True)
@@ -363,24 +370,26 @@ class Bench:
 
     # ---- upstream control
 
-    async def up_post(self, path: str, data: Any) -> Any:
-        async with self.http.post(self.up + path, data=orjson.dumps(data)) as r:
+    async def up_post(self, path: str, data: Any, root: str | None = None) -> Any:
+        async with self.http.post((root or self.up) + path, data=orjson.dumps(data)) as r:
             r.raise_for_status()
             return orjson.loads(await r.read())
 
-    async def up_get(self, path: str) -> Any:
-        async with self.http.get(self.up + path) as r:
+    async def up_get(self, path: str, root: str | None = None) -> Any:
+        async with self.http.get((root or self.up) + path) as r:
             r.raise_for_status()
             return orjson.loads(await r.read())
 
-    async def streams_by_mark(self, writes: bool = False) -> dict[str, dict[str, Any]]:
+    async def streams_by_mark(
+        self, writes: bool = False, root: str | None = None
+    ) -> dict[str, dict[str, Any]]:
         """The upstream's stream records, keyed by the mark in each request's instruction."""
         for _ in range(200):  # let the upstream close its records (bounded: 2 s)
-            streams = await self.up_get("/_streams" + ("?writes=1" if writes else ""))
+            streams = await self.up_get("/_streams" + ("?writes=1" if writes else ""), root)
             if all(s["done"] for s in streams):
                 break
             await asyncio.sleep(0.01)
-        requests = {r["id"]: r for r in await self.up_get("/_requests")}
+        requests = {r["id"]: r for r in await self.up_get("/_requests", root)}
         out: dict[str, dict[str, Any]] = {}
         for s in streams:
             req = requests.get(s["request_id"])
@@ -391,14 +400,15 @@ class Bench:
 
     # ---- Flint client
 
-    async def new_playground(self) -> str:
-        async with self.http.get(self.url + "/", allow_redirects=False) as r:
+    async def new_playground(self, base: str | None = None) -> str:
+        async with self.http.get((base or self.url) + "/", allow_redirects=False) as r:
             loc = r.headers["Location"]
         return loc.strip("/").rsplit("/", 1)[-1]
 
-    async def connect(self, pid: str) -> aiohttp.ClientWebSocketResponse:
+    async def connect(self, pid: str, base: str | None = None) -> aiohttp.ClientWebSocketResponse:
+        base = base or self.url
         ws = await self.http.ws_connect(
-            f"{self.ws_base}/ws/p/{pid}/", origin=self.url, max_msg_size=16 << 20
+            f"{base.replace('http://', 'ws://')}/ws/p/{pid}/", origin=base, max_msg_size=16 << 20
         )
         ready = await ws.receive(timeout=10)
         if (
@@ -577,45 +587,9 @@ class Bench:
         own request -> first token time for the continuation request.
         """
         n = 10 if self.args.quick else 40
-        pid = await self.new_playground()
-        ws = await self.connect(pid)
-        added, total, up_own = [], [], []
-        try:
-            for i in range(n):
-                await self.up_post("/_reset", {})
-                first = {"lorem": 5000, "rate": 1000.0, "ttft": 0.0}
-                cont = {"text": "continued " * 20, "rate": 0.0, "ttft": 0.02}
-                await self.up_post("/_script", [first, cont])
-                await ws.send_str(orjson.dumps(gen_start(mark("steer", i))).decode())
-                got = 0
-                while got < 3:  # a few frames into the answer
-                    msg = orjson.loads((await ws.receive(timeout=10)).data)
-                    got += msg["type"] == "gen.delta"
-                sent = time.monotonic()
-                await ws.send_str(
-                    orjson.dumps({"type": "gen.steer", "instruction": "stop"}).decode()
-                )
-                steered, t_first = False, None
-                while True:
-                    msg = orjson.loads((await ws.receive(timeout=10)).data)
-                    if msg["type"] == "gen.steered":
-                        steered = True
-                    elif steered and msg["type"] == "gen.delta" and t_first is None:
-                        t_first = time.monotonic()
-                    elif msg["type"] == "gen.done":
-                        break
-                while "allowance" not in (await ws.receive(timeout=10)).data:
-                    pass
-                streams = await self.up_get("/_streams")
-                s2 = streams[-1]
-                own = s2["t_first_token"] - s2["t_request"]
-                assert t_first is not None
-                total.append(1000 * (t_first - sent))
-                up_own.append(1000 * own)
-                added.append(1000 * (t_first - sent - own))
-        finally:
-            await ws.close()
-        self.results["steer"] = {"total_ms": total, "upstream_ttft_ms": up_own, "added_ms": added}
+        r = await self._steers(n, self.url, self.up, "steer")
+        added, total, up_own = r["added_ms"], r["total_ms"], r["upstream_ttft_ms"]
+        self.results["steer"] = r
         self.emit("## Steer: gen.steer sent -> first token of the continuation")
         self.emit(
             table(
@@ -641,6 +615,217 @@ class Bench:
             "added = total - the upstream's own request -> first token time for the"
             " continuation\n(it includes closing the first stream and sending the new"
             " request). Target: a few ms."
+        )
+        self.emit()
+
+    async def _steers(self, n: int, base: str, root: str, tag: str) -> dict[str, Any]:
+        """``n`` steers a few frames into a long answer: gen.steer sent -> the
+        continuation's first delta, less the upstream's own time to its first token."""
+        pid = await self.new_playground(base)
+        ws = await self.connect(pid, base)
+        added, total, up_own, modes = [], [], [], []
+        try:
+            for i in range(n):
+                await self.up_post("/_reset", {}, root)
+                first = {"lorem": 5000, "rate": 1000.0, "ttft": 0.0}
+                cont = {"text": "continued " * 20, "rate": 0.0, "ttft": 0.02}
+                await self.up_post("/_script", [first, cont], root)
+                await ws.send_str(orjson.dumps(gen_start(mark(tag, i))).decode())
+                got = 0
+                while got < 3:  # a few frames into the answer
+                    msg = orjson.loads((await ws.receive(timeout=10)).data)
+                    got += msg["type"] == "gen.delta"
+                sent = time.monotonic()
+                await ws.send_str(
+                    orjson.dumps({"type": "gen.steer", "instruction": "stop"}).decode()
+                )
+                steered, t_first = False, None
+                while True:
+                    msg = orjson.loads((await ws.receive(timeout=10)).data)
+                    if msg["type"] == "gen.steered":
+                        steered = True
+                        modes.append(msg.get("mode"))
+                    elif steered and msg["type"] == "gen.delta" and t_first is None:
+                        t_first = time.monotonic()
+                    elif msg["type"] == "gen.done":
+                        break
+                while "allowance" not in (await ws.receive(timeout=10)).data:
+                    pass
+                streams = await self.up_get("/_streams", root)
+                s2 = streams[-1]
+                own = s2["t_first_token"] - s2["t_request"]
+                assert t_first is not None
+                total.append(1000 * (t_first - sent))
+                up_own.append(1000 * own)
+                added.append(1000 * (t_first - sent - own))
+        finally:
+            await ws.close()
+        return {"total_ms": total, "upstream_ttft_ms": up_own, "added_ms": added, "modes": modes}
+
+    # ------------------------------------------------------------------ upstreams
+
+    async def upstreams(self) -> None:
+        """The same turns side by side through the HTTP/SSE upstream (Chat Completions) and
+        the WebSocket upstream (the Responses API, FLINT_API=responses): added TTFT, turn
+        overhead and Daphne CPU per turn, over the browser socket and over a fresh HTTP
+        request per turn; then steer -> the continuation's first token on both."""
+        n = 20 if self.args.quick else self.args.turns
+        roots = {"sse": self.up, "ws": self.r_up}
+        bases = {"sse": self.url, "ws": self.r_url}
+        daphnes = {"sse": self.pids["daphne"], "ws": self.pids["daphne_r"]}
+        reply = {"text": "ok, done.", "rate": 0.0, "ttft": 0.0}
+        socks, apis = {}, {}
+        for k in roots:
+            await self.up_post("/_reset", {}, roots[k])
+            await self.up_post("/_config", {"default": reply}, roots[k])
+            pid = await self.new_playground(bases[k])
+            socks[k] = await self.connect(pid, bases[k])
+            apis[k] = f"{bases[k]}/api/p/{pid}/generate"
+        labels = {
+            ("ws", "sse"): "browser socket -> HTTP/SSE upstream",
+            ("ws", "ws"): "browser socket -> WebSocket upstream",
+            ("http", "sse"): "fresh HTTP request -> HTTP/SSE upstream",
+            ("http", "ws"): "fresh HTTP request -> WebSocket upstream",
+        }
+        turns: dict[tuple[str, str], list[Turn]] = {k: [] for k in labels}
+        cpu: dict[tuple[str, str], list[float]] = {k: [] for k in labels}
+        try:
+            async with aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(force_close=True), cookie_jar=self.jar
+            ) as fresh:
+                for i in range(-3, n):  # 3 warm-up rounds (the first opens the upstream socket)
+                    for client, up in labels:  # interleaved: the same machine noise for all
+                        d = daphnes[up]
+                        t = Turn(mark(f"{client}{up}", max(i, 0) if i >= 0 else 900 + i))
+                        c0 = cpu_ns(d)
+                        if client == "ws":
+                            await ws_turn(socks[up], t, limit=10)
+                        else:
+                            await http_turn(fresh, apis[up], t, limit=10)
+                            await asyncio.sleep(0.002)  # let Daphne finish closing it
+                        c1 = cpu_ns(d)
+                        if i >= 0:
+                            turns[(client, up)].append(t)
+                            cpu[(client, up)].append((c1 - c0) / 1e6)
+        finally:
+            for k in roots:
+                await socks[k].close()
+                await self.up_post("/_config", {"default": {"echo": True}}, roots[k])
+        streams = {k: await self.streams_by_mark(root=roots[k]) for k in roots}
+        rows, res = [], {}
+        for key, label in labels.items():
+            up = key[1]
+            added, over, total, pre, post = [], [], [], [], []
+            for t in turns[key]:
+                s = streams[up][t.mark]
+                assert t.t_done is not None and t.t_first is not None and t.reason == "stop"
+                own_ttft = s["t_first_token"] - s["t_request"]
+                added.append(1000 * (t.t_first - t.t_send - own_ttft))
+                pre.append(1000 * (s["t_request"] - t.t_send))
+                post.append(1000 * (t.t_first - s["t_first_token"]))
+                total.append(1000 * (t.t_done - t.t_send))
+                over.append(total[-1] - 1000 * (s["t_end"] - s["t_request"]))
+            res[label] = {
+                "added_ttft": added,
+                "to_upstream": pre,
+                "first_token_to_client": post,
+                "overhead": over,
+                "total": total,
+                "cpu": cpu[key],
+            }
+            rows.append(
+                [
+                    label,
+                    len(added),
+                    f"{statistics.median(added):.2f}",
+                    f"{pct(added, 99):.2f}",
+                    f"{statistics.median(pre):.2f}",
+                    f"{statistics.median(post):.2f}",
+                    f"{statistics.median(over):.2f}",
+                    f"{statistics.mean(over):.2f}",
+                    f"{statistics.median(total):.2f}",
+                    f"{statistics.median(cpu[key]):.2f}",
+                    f"{statistics.mean(cpu[key]):.2f}",
+                ]
+            )
+        base = res[labels[("http", "sse")]]
+        best = res[labels[("ws", "ws")]]
+        red_p50 = 100 * (
+            1 - statistics.median(best["overhead"]) / statistics.median(base["overhead"])
+        )
+        red_mean = 100 * (1 - statistics.mean(best["overhead"]) / statistics.mean(base["overhead"]))
+        self.emit(
+            "## Upstreams side by side: HTTP/SSE (Chat Completions) and WebSocket (Responses)"
+        )
+        self.emit(
+            table(
+                [
+                    "path",
+                    "turns",
+                    "added TTFT p50 ms",
+                    "p99 ms",
+                    "send->upstream p50",
+                    "1st token->client p50",
+                    "overhead p50 ms",
+                    "mean ms",
+                    "turn p50 ms",
+                    "Daphne CPU p50 ms/turn",
+                    "mean",
+                ],
+                rows,
+            )
+        )
+        self.emit(
+            f"turn overhead, browser socket -> WebSocket upstream vs a fresh HTTP request per"
+            f" turn -> HTTP/SSE upstream: {red_p50:.1f}% less (p50), {red_mean:.1f}% less (mean)."
+            "\nadded TTFT = (client gets the first gen.delta - client sends gen.start) - the"
+            " upstream's own TTFT\n(its first token write - its receipt of the request), split"
+            " into send->upstream (gen.start sent -> upstream has the request) and\n1st"
+            " token->client (upstream writes the first token -> client has it)."
+            " overhead = turn - the upstream's own time\n(receipt -> last write); turn ="
+            " gen.start sent -> gen.done received; a 3-token unpaced reply.\nDaphne CPU ="
+            " CPU time of all threads of the Daphne serving that path, across the turn."
+            "\nTargets: added TTFT on a reused socket p50 <= 2 ms, p99 <= 5 ms; overhead >= 80%"
+            " below a fresh HTTP request; Daphne CPU <= 2 ms/turn."
+        )
+        self.emit()
+        m = 10 if self.args.quick else self.args.steers
+        steer_rows = []
+        res["steer"] = {}
+        for up, label in (("sse", "HTTP/SSE upstream"), ("ws", "WebSocket upstream")):
+            r = await self._steers(m, bases[up], roots[up], f"st{up}")
+            res["steer"][label] = r
+            modes = collections.Counter(r["modes"])
+            steer_rows.append(
+                [
+                    label,
+                    m,
+                    ", ".join(f"{k} {v}" for k, v in sorted(modes.items())),
+                    f"{statistics.median(r['total_ms']):.2f}",
+                    f"{statistics.median(r['upstream_ttft_ms']):.2f}",
+                    f"{statistics.median(r['added_ms']):.2f}",
+                    f"{pct(r['added_ms'], 95):.2f}",
+                ]
+            )
+        self.results["upstreams"] = res
+        self.emit("## Steer -> first continuation token, on both upstreams")
+        self.emit(
+            table(
+                [
+                    "upstream",
+                    "steers",
+                    "mode",
+                    "total p50 ms",
+                    "upstream own ttft p50 ms",
+                    "added p50 ms",
+                    "added p95 ms",
+                ],
+                steer_rows,
+            )
+        )
+        self.emit(
+            "added = gen.steer sent -> the continuation's first gen.delta, less the upstream's"
+            " own\nrequest (or steer) -> first token time for the continuation. Target: <= 3 ms."
         )
         self.emit()
 
@@ -980,6 +1165,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--only", action="append", choices=SECTIONS, help="run only this (repeatable)")
     p.add_argument("--ttft-turns", type=int, default=200, help="turns per TTFT row (default 200)")
     p.add_argument("--turns", type=int, default=200, help="turns per transport (default 200)")
+    p.add_argument("--steers", type=int, default=40, help="steers per upstream (upstreams)")
     p.add_argument("--concurrency", type=int, nargs="+", default=[50, 100, 200])
     p.add_argument("--seconds", type=float, default=10.0, help="streaming time per stream")
     p.add_argument("--json", type=Path, help="also write the raw results here")
@@ -1001,29 +1187,44 @@ def main(argv: list[str] | None = None) -> None:
         procs = Procs(work)
         try:
             up_pid, up_base = procs.start_upstream()
-            env = flint_env(
-                work / "var",
-                FLINT_BASE_URL=up_base,
-                FLINT_API_KEY="bench-key",
-                FLINT_MODEL="gpt-test",
-                FLINT_LOG_LEVEL="WARNING",
+            common = {
+                "FLINT_API_KEY": "bench-key",
+                "FLINT_MODEL": "gpt-test",
+                "FLINT_LOG_LEVEL": "WARNING",
                 # Measure the loop, not the guards: no flood limit, no retries, no
                 # per-browser/IP quotas, no upstream concurrency cap or queue.
-                FLINT_RATE_MESSAGES="100000",
-                FLINT_RETRIES="0",
-                FLINT_LIMIT_GENERATIONS="1000000 per minute",
-                FLINT_LIMIT_GENERATIONS_IP="1000000 per minute",
-                FLINT_LIMIT_TOKENS="1000000000 per minute",
-                FLINT_LIMIT_TOKENS_IP="1000000000 per minute",
-                FLINT_MAX_CONCURRENT="10000",
-                FLINT_QUEUE_SIZE="10000",
-            )
+                "FLINT_RATE_MESSAGES": "100000",
+                "FLINT_RETRIES": "0",
+                "FLINT_LIMIT_GENERATIONS": "1000000 per minute",
+                "FLINT_LIMIT_GENERATIONS_IP": "1000000 per minute",
+                "FLINT_LIMIT_TOKENS": "1000000000 per minute",
+                "FLINT_LIMIT_TOKENS_IP": "1000000000 per minute",
+                "FLINT_MAX_CONCURRENT": "10000",
+                "FLINT_QUEUE_SIZE": "10000",
+            }
+            env = flint_env(work / "var", FLINT_BASE_URL=up_base, **common)
             migrate(env)
             d_pid, url = procs.start_daphne(env)
             bench = Bench(
                 args, url, up_base.removesuffix("/v1"), {"daphne": d_pid, "upstream": up_pid}
             )
-            print(f"daphne pid {d_pid} at {url}; upstream pid {up_pid} at {up_base}\n", flush=True)
+            print(f"daphne pid {d_pid} at {url}; upstream pid {up_pid} at {up_base}", flush=True)
+            if "upstreams" in sections:
+                # A second Daphne on the WebSocket upstream (FLINT_API=responses).
+                r_up_pid, r_up_base = procs.start_upstream("playground.testing.responses_ws")
+                r_env = flint_env(
+                    work / "var-r", FLINT_BASE_URL=r_up_base, FLINT_API="responses", **common
+                )
+                migrate(r_env)
+                r_pid, r_url = procs.start_daphne(r_env, "daphne-r")
+                bench.r_url, bench.r_up = r_url, r_up_base.removesuffix("/v1")
+                bench.pids.update(daphne_r=r_pid, upstream_r=r_up_pid)
+                print(
+                    f"daphne (responses) pid {r_pid} at {r_url}; WebSocket upstream pid"
+                    f" {r_up_pid} at {r_up_base}",
+                    flush=True,
+                )
+            print(flush=True)
             asyncio.run(bench.run(sections))
             if args.json:
                 args.json.write_bytes(orjson.dumps(bench.results, option=orjson.OPT_INDENT_2))

@@ -101,15 +101,30 @@ LANGUAGE_CODE = "en"
 # With FLINT_BASE_URL set, every generation goes to that OpenAI-compatible
 # server; without it, to the embedded local model.
 FLINT_BASE_URL = env_str("FLINT_BASE_URL")
+# Which API of that server: "chat" (Chat Completions over HTTP streaming) or
+# "responses" (the Responses API in WebSocket mode: one socket per playground
+# session, kept across turns; falls back to "chat" if the server refuses the upgrade).
+FLINT_API = (env_str("FLINT_API") or "chat").strip().lower()
+_API_BACKENDS = {
+    "chat": "playground.inference.openai_compatible.OpenAICompatibleBackend",
+    "responses": "playground.inference.responses_ws.ResponsesWebSocketBackend",
+}
+if FLINT_API not in _API_BACKENDS:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"FLINT_API must be one of {', '.join(_API_BACKENDS)}.")
 if FLINT_BASE_URL:
     FLINT_BACKEND: dict[str, object] = {
-        "BACKEND": "playground.inference.openai_compatible.OpenAICompatibleBackend",
+        "BACKEND": _API_BACKENDS[FLINT_API],
         "BASE_URL": FLINT_BASE_URL,
         "API_KEY": env_str("FLINT_API_KEY"),
         "MODEL": env_str("FLINT_MODEL") or "gpt-4.1-mini",
         "EDIT_FORMAT": env_str("FLINT_EDIT_FORMAT") or "search_replace",
         "TIMEOUT": env_float("FLINT_TIMEOUT", 60.0),
         "MAX_TOKENS": env_int("FLINT_MAX_TOKENS", 4096),
+        # Predicted outputs for whole-file answers (Chat Completions servers that
+        # support ``prediction``, e.g. OpenAI's gpt-4o/4.1 families).
+        "PREDICTION": env_bool("FLINT_PREDICTION", False),
     }
 else:
     # Defaults measured on a 2-core machine (docs/benchmarks.md, "Local model"):
@@ -205,6 +220,11 @@ FLINT_LIMITS = {
     "tokens_ip": env_str("FLINT_LIMIT_TOKENS_IP") or "2000000 per hour",
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Write-ahead logging: a commit appends to one log file instead of creating and
+    # deleting a rollback journal, a third of the CPU of a small write (a generation's
+    # record, once per turn: docs/benchmarks.md); readers no longer wait for writers.
+    # Commits stay fully synchronous (synchronous=FULL, SQLite's default).
+    DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = "PRAGMA journal_mode=WAL;"
     # Tests use a file, as production does: an in-memory shared-cache database
     # fails concurrent writers at once ("table is locked") instead of making
     # them wait, so the concurrent-save tests could not run against it. One file

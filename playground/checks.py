@@ -63,6 +63,7 @@ KNOWN_ENV = frozenset(
         "FLINT_MODEL_HUB",
         "FLINT_ORPHAN_GRACE",
         "FLINT_PREVIEW_ORIGIN",
+        "FLINT_PREDICTION",
         "FLINT_QUEUE_SIZE",
         "FLINT_RATE_MESSAGES",
         "FLINT_RATE_WINDOW",
@@ -77,6 +78,9 @@ KNOWN_ENV = frozenset(
         "FLINT_WHEEL_CACHE",
     }
 )
+
+# Variables of the test harness and the benchmarks, not of Flint itself.
+_TOOLING = ("FLINT_TEST_", "FLINT_BENCH_")
 
 _LIMIT_ENV = {
     "generations_user": "FLINT_LIMIT_GENERATIONS",
@@ -291,7 +295,7 @@ def check_environment(app_configs: Any = None, **kwargs: Any) -> list[CheckMessa
     """FLINT_* variables Flint does not read (a misspelt name)."""
     out: list[CheckMessage] = []
     for name in sorted(os.environ):
-        if not name.startswith("FLINT_") or name in KNOWN_ENV or name.startswith("FLINT_TEST_"):
+        if not name.startswith("FLINT_") or name in KNOWN_ENV or name.startswith(_TOOLING):
             continue
         close = difflib.get_close_matches(name, sorted(KNOWN_ENV), n=1, cutoff=0.75)
         out.append(

@@ -52,6 +52,12 @@ MAX_IMPORT_BYTES = MAX_PROJECT_BYTES + ENVELOPE_BYTES  # 2,359,296
 # it arrives and cut off at the same size.
 MAX_REQUEST_BODY_BYTES = max(MAX_MESSAGE_BYTES, MAX_IMPORT_BYTES)
 
+# One answer, in characters: a whole project rewritten twice over and then some.
+# Past it the answer is cut off (gen.answer_too_large): a runaway or hostile
+# model cannot grow a generation's memory, its event log or its stored record
+# without bound. Derived from the project so a model can always rewrite it all.
+MAX_ANSWER_CHARS = 2 * MAX_PROJECT_BYTES
+
 # Seconds a client may take to send a request's headers and body (a
 # half-sent request is closed with 408 after it).
 REQUEST_RECEIVE_TIMEOUT = 30.0

@@ -1,41 +1,55 @@
 """Build the chat messages for one generation, within the model's context budget.
 
-The files come first and the instruction last: follow-up turns then share a
-long identical prefix, which llama.cpp's and hosted providers' prompt caches
-turn into a much faster time-to-first-token.
+Layout (issue #11; measured with bench/edit_quality.py, docs/benchmarks.md "Edit quality")::
+
+    system  rules for this playground's kind and this model's size, then every project
+            file as <file path="…"> around a fence labelled with the path, by path
+    (history: the answer so far, when a steered answer continues)
+    user    the request; for models of 1B and more also the open file and a one-line
+            reminder of the answer shape
+
+Tagged sections, not markdown headers: with "# Project files" and "## index.html"
+headers, qwen2.5-coder-0.5b echoed the headers into its answers and, inside a fence,
+into main.py. Tags alone (a plain fence or none inside) went worse: a model copying a
+file to change it closed its block with the ``</file>`` it had copied. So the fence
+inside each tag is labelled with the path, as an answer's should be: a copy lands in
+the right file, and an echo of the layout leaves prose tags outside any fence.
+
+What a tiny model copies, it answers with: rules for models under 1B name no literal
+fence (it continued a "like ```css style.css." into its answer, rules text and all),
+show no example (it answered the example's change), and their request comes alone (it
+edited the open file instead of the one asked about). They ask for the complete changed
+file; models of 1B and more are asked for the smallest unit (one CSS rule, one element,
+one function) with an example of the playground's own kind. Examples and file names
+are always the playground's own: the old prompt's "like ```html index.html" brought
+index.html answers to Python playgrounds.
+
+Order: the system message opens the prompt and stays byte-identical from turn to turn
+while the files do, so llama.cpp's prompt cache (and hosted prefix caches) skip
+re-reading it. The rules come before the files because they never change, and the files
+are sorted by path (not active file first) so switching tabs keeps the cache.
+
+Token counts: the model's own tokenizer when the backend offers one (the local model's
+server), else ~4 characters per token. Counting is skipped when even one token per byte
+(the most a byte-level BPE can produce) fits the budget, which is the usual case.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+import re
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from playground.errors import FlintError
 from playground.inference.base import Message
 
-# No tokenizer ships offline for every model (stock tiktoken downloads its
-# tables), so budgets use the usual ~4 characters per token estimate.
+# Fallback when the model's tokenizer is not at hand (stock tiktoken downloads its
+# tables, so remote models are estimated).
 CHARS_PER_TOKEN = 4
 
-_FORMAT_RULES = {
-    "search_replace": (
-        "To change a file, answer with SEARCH/REPLACE blocks. Each block is: the file "
-        "path on its own line, then\n<<<<<<< SEARCH\n(exact lines from the file)\n=======\n"
-        "(the new lines)\n>>>>>>> REPLACE\nKeep SEARCH short but unique. Use several "
-        "blocks for several changes. To create a file, use an empty SEARCH."
-    ),
-    "apply_patch": (
-        "To change files, answer with one patch in the apply_patch format: *** Begin Patch, "
-        "then *** Update File: <path> with @@ chunks of context/-/+ lines (or *** Add File: / "
-        "*** Delete File:), then *** End Patch."
-    ),
-    "whole_file": (
-        "To change a file, answer with the complete new file in one fenced code block whose "
-        "info line names the language and the path, like ```html index.html. For a small "
-        "change to a big file you may instead give just the complete changed functions, "
-        "classes or CSS rules in the fenced block. Never leave placeholders such as "
-        "'rest unchanged'."
-    ),
-}
+TokenCounter = Callable[[str], int | None]  # None: cannot count right now
 
 
 class ContextTooLargeError(FlintError):
@@ -43,13 +57,145 @@ class ContextTooLargeError(FlintError):
     status = 400
 
 
-def system_prompt(edit_format: str) -> str:
-    rules = _FORMAT_RULES.get(edit_format, _FORMAT_RULES["search_replace"])
-    return (
-        "You are Flint, a coding assistant inside a live browser playground. The user's "
-        "project files are below. Make the smallest change that does what the user asks, "
-        "explain in one or two sentences, and keep the code valid at every step.\n" + rules
+@dataclass(frozen=True)
+class Kind:
+    """What kind of playground the prompt is for, and the answers that fit it."""
+
+    name: str  # "web" | "python" | "files"
+    intro: str
+    label: str  # a fence label of this kind, as the answer should write it
+    units: str  # the smallest unit to answer with, per file type
+    example: str  # one learner request and the answer wanted
+    note: str = ""  # a rule of this kind, for every profile
+
+
+WEB = Kind(
+    name="web",
+    intro="a live web page playground: index.html, style.css and script.js make one page "
+    "that repaints as you edit",
+    label="```css style.css",
+    units=(
+        "- a style: only the CSS rule you change or add, selector and braces;\n"
+        "- the page's content: the whole changed element (an element with an id, or all "
+        "of <main>), or the complete index.html;\n"
+        "- script.js: the complete new script.js."
+    ),
+    example=(
+        "Learner: make the paragraph red\n"
+        "Answer:\n```css style.css\np {\n  color: red;\n}\n```\nThe paragraph is now red."
+    ),
+)
+PYTHON = Kind(
+    name="python",
+    intro="a Python playground: main.py runs when the learner presses Run, and its output "
+    "is what they see",
+    label="```python main.py",
+    units=(
+        "- to change one function: only that whole function;\n"
+        "- anything else: the complete new main.py."
+    ),
+    example=(
+        "Learner: make greet shout\n"
+        'Answer:\n```python main.py\ndef greet(name):\n    return f"HELLO, {name.upper()}!"\n'
+        "```\ngreet now shouts."
+    ),
+    note='Code that runs goes inside the if __name__ == "__main__": block, never above it.',
+)
+FILES = Kind(
+    name="files",
+    intro="a live coding playground",
+    label="```python app.py",
+    units=(
+        "- CSS: only the rule you change or add;\n- HTML: the whole changed element;\n"
+        "- code: the whole changed function or class, or the complete file."
+    ),
+    example=(
+        "Learner: rename the helper to total\n"
+        "Answer:\n```python app.py\ndef total(values):\n    return sum(values)\n```\n"
+        "The helper is now called total."
+    ),
+)
+
+_OTHER_FORMATS = {
+    "search_replace": (
+        "To change a file, answer with SEARCH/REPLACE blocks. Each block is: the file path on "
+        "its own line, then\n<<<<<<< SEARCH\n(exact lines from the file)\n=======\n(the new "
+        "lines)\n>>>>>>> REPLACE\nKeep SEARCH short but unique: a few lines of the one rule, "
+        "element or function you change. Use several blocks for several changes. To create a "
+        "file, use an empty SEARCH."
+    ),
+    "apply_patch": (
+        "To change files, answer with one patch in the apply_patch format: *** Begin Patch, "
+        "then *** Update File: <path> with @@ chunks of context/-/+ lines (or *** Add File: / "
+        "*** Delete File:), then *** End Patch. Change as few lines as you can."
+    ),
+}
+
+
+def playground_kind(files: Mapping[str, str]) -> Kind:
+    """The starter the files came from, by their names (docs: persistence/starters.py)."""
+    suffixes = {path.rsplit(".", 1)[-1].lower() for path in files if "." in path}
+    if suffixes & {"html", "htm"}:
+        return WEB
+    if suffixes and suffixes <= {"py", "txt", "md", "json", "csv"} and "py" in suffixes:
+        return PYTHON
+    return FILES
+
+
+def model_params(model: str | None) -> float | None:
+    """Parameters in billions, read from a model name like qwen2.5-coder-0.5b; None if unsaid."""
+    if not model:
+        return None
+    found = re.findall(r"(?<![\w.])(\d+(?:\.\d+)?)([bm])(?![a-z])", model.lower().replace("-", " "))
+    if not found:
+        return None
+    value, unit = found[-1]
+    return float(value) / (1000 if unit == "m" else 1)
+
+
+def whole_files_for(model: str | None) -> bool:
+    """Models under 1B parameters answer with whole files, not the smallest unit.
+
+    Measured (docs/benchmarks.md, "Edit quality"): asked for one rule or function,
+    qwen2.5-coder-0.5b mostly copied an unrelated unit unchanged; asked for the whole
+    file, it copies the file and changes what was asked. The starters' files are small.
+    """
+    params = model_params(model)
+    return params is not None and params < 1
+
+
+def system_prompt(edit_format: str, kind: Kind = FILES, model: str | None = None) -> str:
+    """The rules: constant per (format, kind, model size), so they stay in the prompt cache."""
+    head = (
+        f"You are Flint, a coding assistant in {kind.intro}. The learner's files follow, "
+        'each in a <file path="…"> section.\n'
     )
+    note = f"{kind.note}\n" if kind.note else ""
+    if edit_format in _OTHER_FORMATS:
+        rules = "Make the smallest change that does what the learner asks.\n"
+        return head + rules + note + _OTHER_FORMATS[edit_format]
+    if whole_files_for(model):
+        # No literal fence in these rules: a tiny model starts its answer by copying the
+        # prompt from a fence it saw, so the fences it sees are the files'.
+        # Nor "keep the rest exactly as it is": told that, it copied files unchanged.
+        return head + (
+            "Make the change the learner asks for. To change a file, answer with the "
+            "complete new file in one fenced code block whose first line names the language "
+            "and the path, the way each file below starts. If several files must change, "
+            "give one block per file. Then explain the change in one sentence.\n" + note
+        )
+    return head + (
+        "Make the smallest change that does what the learner asks. Answer with only the "
+        "part you change, in a fenced code block whose first line names the language and "
+        f"the file:\n{kind.units}\n{note}Use one block per file you change. After the "
+        "blocks, one short sentence. Never write placeholders such as '...'.\n"
+        f"\nExample (not the learner's project):\n{kind.example}"
+    )
+
+
+# Repeated after the request for models of 1B and more. No literal fence: at the very
+# end of the prompt, a small model continued "like ```css style.css." as its first line.
+REMINDER = "Answer with just the changed part in a fenced code block labelled with its path."
 
 
 def build_messages(
@@ -61,56 +207,142 @@ def build_messages(
     budget_tokens: int,
     selection: tuple[str, str] | None = None,
     history: tuple[Message, ...] = (),
+    model: str | None = None,
+    count_tokens: TokenCounter | None = None,
 ) -> tuple[Message, ...]:
-    """Return the messages; drop other files, then history, to fit the budget."""
-    ordered = sorted(files, key=lambda p: (p != active, p))
-    system = system_prompt(edit_format)
-    tail = _instruction_block(instruction, selection)
-    fixed = len(system) + len(tail)
-    if active is not None and active in files:
-        fixed += len(files[active])
-    budget = budget_tokens * CHARS_PER_TOKEN
-    if fixed > budget:
-        raise ContextTooLargeError(
-            f"The file and instruction are about {fixed // CHARS_PER_TOKEN} tokens, over the "
-            f"model's budget of {budget_tokens}. Shorten the file or raise FLINT_CONTEXT_TOKENS."
-        )
-    included, used = [], fixed
-    for path in ordered:
-        size = len(files[path]) if path != active else 0
-        if used + size <= budget:
-            included.append(path)
-            used += size
-    kept_history = _fit_history(history, budget - used)
-    project = "\n\n".join(_file_block(p, files[p]) for p in included)
+    """Return the messages; drop other files, then history, to fit the budget.
+
+    ``model`` picks the size profile and ``count_tokens`` counts with the model's own
+    tokenizer; left out, both come from the backend of the running event loop.
+    """
+    if model is None and count_tokens is None:
+        model, count_tokens = _running_backend()
+    kind = playground_kind(files)
+    system = system_prompt(edit_format, kind, model)
+    # A tiny model reads the reminder and the open file as something to answer about
+    # (it edited index.html when style.css was asked for): it gets the request alone.
+    plain = edit_format in _OTHER_FORMATS or whole_files_for(model)
+    reminder = None if plain else REMINDER
+    tail = _instruction_block(instruction, selection, active, kind, reminder)
+    sizes = _Sizer(count_tokens, model)
+    pieces = {p: _file_block(p, files[p]) for p in sorted(files)}
+    if sizes.surely_fits([system, tail, *pieces.values(), *(m.content for m in history)],
+                         budget_tokens):  # fmt: skip
+        included, kept_history = list(pieces), history
+    else:
+        included, kept_history = _fit(sizes, system, tail, pieces, active, history, budget_tokens)
+    project = "\n\n".join(pieces[p] for p in included)
     return (
-        Message("system", system + "\n\n# Project files\n\n" + project),
+        Message("system", f"{system.rstrip()}\n\n{project}" if project else system),
         *kept_history,
         Message("user", tail),
     )
 
 
-def _fit_history(history: tuple[Message, ...], room: int) -> tuple[Message, ...]:
+def _fit(
+    sizes: _Sizer,
+    system: str,
+    tail: str,
+    pieces: dict[str, str],
+    active: str | None,
+    history: tuple[Message, ...],
+    budget: int,
+) -> tuple[list[str], tuple[Message, ...]]:
+    fixed = sizes(system) + sizes(tail) + (sizes(pieces[active]) if active in pieces else 0)
+    if fixed > budget:
+        raise ContextTooLargeError(
+            f"The file and instruction are about {fixed} tokens, over the model's budget of "
+            f"{budget}. Shorten the file or raise FLINT_CONTEXT_TOKENS."
+        )
+    included, used = [], fixed
+    for path, piece in pieces.items():
+        size = sizes(piece) if path != active else 0
+        if used + size <= budget:
+            included.append(path)
+            used += size
     kept: list[Message] = []
+    room = budget - used
     for message in reversed(history):
-        room -= len(message.content)
+        room -= sizes(message.content)
         if room < 0:
             break
         kept.append(message)
-    return tuple(reversed(kept))
+    return included, tuple(reversed(kept))
+
+
+class _Sizer:
+    """Token sizes of prompt pieces: the model's tokenizer, memoised, else the estimate."""
+
+    _memo: OrderedDict[tuple[str, str], int] = OrderedDict()
+    MEMO_SIZE = 512
+
+    def __init__(self, count: TokenCounter | None, model: str | None) -> None:
+        self.count = count
+        self.model = model or ""
+
+    @staticmethod
+    def surely_fits(texts: list[str], budget: int) -> bool:
+        # A byte-level BPE token covers at least one byte; the estimate is looser still.
+        # Small per-message overheads are covered by the backend's own margin.
+        return sum(len(t.encode("utf-8")) for t in texts) <= budget
+
+    def __call__(self, text: str) -> int:
+        if self.count is None:
+            return estimate_tokens(text)
+        key = (self.model, hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest())
+        if key in self._memo:
+            self._memo.move_to_end(key)
+            return self._memo[key]
+        counted = self.count(text)
+        if counted is None:
+            return estimate_tokens(text)
+        self._memo[key] = counted
+        if len(self._memo) > self.MEMO_SIZE:
+            self._memo.popitem(last=False)
+        return counted
+
+
+def estimate_tokens(text: str) -> int:
+    return -(-len(text) // CHARS_PER_TOKEN)
+
+
+def _running_backend() -> tuple[str | None, TokenCounter | None]:
+    # The generation service passes only the edit format; the backend it uses is the
+    # running loop's configured one, so the model and its tokenizer come from there.
+    try:
+        from playground.inference import get_backend
+
+        backend = get_backend()
+    except (RuntimeError, ImportError):  # no running loop: a plain call (scripts, tests)
+        return None, None
+    return backend.info.model, getattr(backend, "count_tokens", None)
 
 
 def _file_block(path: str, text: str) -> str:
-    return f"## {path}\n```{_language(path)} {path}\n{text}\n```"
-
-
-def _instruction_block(instruction: str, selection: tuple[str, str] | None) -> str:
-    if selection is None:
-        return instruction
-    path, selected = selection
-    return f"{instruction}\n\n(The user selected this part of {path}:)\n```\n{selected}\n```"
+    body = text if text.endswith("\n") or not text else text + "\n"
+    # The fence inside names the path as an answer's should: a small model copies the
+    # file to change it, and the copy then lands in the right file.
+    return f'<file path="{path}">\n```{_language(path)} {path}\n{body}```\n</file>'
 
 
 def _language(path: str) -> str:
     ext = path.rsplit(".", 1)[-1].lower() if "." in path else ""
     return {"py": "python", "js": "javascript", "ts": "typescript", "htm": "html"}.get(ext, ext)
+
+
+def _instruction_block(
+    instruction: str,
+    selection: tuple[str, str] | None,
+    active: str | None,
+    kind: Kind,
+    reminder: str | None,
+) -> str:
+    parts = [instruction.strip()]
+    if selection is not None:
+        path, selected = selection
+        parts.append(f"(The learner selected this part of {path}:)\n```\n{selected}\n```")
+    elif active and kind is not PYTHON and reminder is not None:
+        parts.append(f"(The learner has {active} open.)")
+    if reminder:
+        parts.append(reminder)
+    return "\n\n".join(parts)

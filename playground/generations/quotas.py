@@ -8,11 +8,20 @@ REDIS_URL the counters are shared by every server process; without it they live
 in the one process (the default single-process deployment).
 
 The same limiter guards the socket and the HTTP endpoint.
+
+In memory the counters live in ``SweepingMemoryStorage``: the library's
+``MemoryStorage`` with its expiry replaced. The library's walks every key it
+holds after each hit (with a thread hop per key), about 0.1 ms per remembered
+browser per turn; ours drops expired keys a few at a time, least recently used
+first, so a turn costs the same with 10 or 10,000 browsers remembered
+(``bench/quotas_bench.py``). In Redis the keys expire by themselves.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,9 +29,69 @@ import redis.asyncio as aioredis
 from django.conf import settings
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.storage.memory import Entry
 from limits.aio.strategies import MovingWindowRateLimiter, SlidingWindowCounterRateLimiter
 
 from playground.registry import PerLoop
+
+
+class SweepingMemoryStorage(MemoryStorage):
+    """``MemoryStorage`` whose per-hit cost does not grow with the keys it holds.
+
+    Every write records the key in an LRU order with the time its data expires;
+    after each write the two least recently used keys are dropped if expired. The
+    library's own expiry task (a walk over every key) is never started.
+    """
+
+    STORAGE_SCHEME = ["async+flint-memory"]
+    SWEEP = 2  # expired keys dropped per write at most
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **_: str) -> None:
+        super().__init__(uri, wrap_exceptions=wrap_exceptions, **_)
+        self._lru: OrderedDict[str, float] = OrderedDict()  # key -> when its data expires
+
+    def _touch(self, key: str, until: float) -> None:
+        lru = self._lru
+        lru[key] = max(until, lru.pop(key, 0.0))  # re-inserted: now the most recent
+        now = time.time()
+        for _ in range(self.SWEEP):
+            oldest = next(iter(lru), None)
+            if oldest is None or lru[oldest] > now:
+                return
+            del lru[oldest]
+            self.storage.pop(oldest, None)
+            self.expirations.pop(oldest, None)
+            self.events.pop(oldest, None)
+            self.locks.pop(oldest, None)
+
+    async def incr(self, key: str, expiry: float, amount: int = 1) -> int:
+        await self.get(key)  # drops the key if it has expired
+        async with self.locks[key]:
+            self.storage[key] += amount
+            if self.storage[key] == amount:
+                self.expirations[key] = time.time() + expiry
+        self._touch(key, self.expirations[key])
+        return self.storage.get(key, amount)
+
+    async def decr(self, key: str, amount: int = 1) -> int:
+        await self.get(key)
+        async with self.locks[key]:
+            self.storage[key] = max(self.storage[key] - amount, 0)
+        return self.storage.get(key, amount)
+
+    async def acquire_entry(self, key: str, limit: int, expiry: int, amount: int = 1) -> bool:
+        if amount > limit:
+            return False
+        async with self.locks[key]:
+            events = self.events.setdefault(key, [])
+            timestamp = time.time()
+            entry = events[limit - amount] if len(events) > limit - amount else None
+            if entry is not None and entry.atime >= timestamp - expiry:
+                return False
+            events[:0] = [Entry(expiry)] * amount
+            del events[limit:]  # entries past the limit-th newest never decide anything
+        self._touch(key, timestamp + expiry)
+        return True
 
 
 @dataclass(frozen=True)
@@ -52,36 +121,58 @@ class Limiter:
     def _keys(self, user: str | None, ip: str | None) -> list[tuple[str, str]]:
         return [(who, key) for who, key in (("user", user), ("ip", ip)) if key]
 
+    async def _all(self, calls: list[Any]) -> list[Any]:
+        # In Redis every call is a round trip: send them at once (one round trip of
+        # latency, not one per call). In memory they cost microseconds: in order.
+        if self._pool is None:
+            return [await call for call in calls]
+        return list(await asyncio.gather(*calls))
+
     async def admit(self, user: str | None, ip: str | None) -> Refusal | None:
         """Count one generation, unless a window is exhausted; then say until when."""
-        for who, key in self._keys(user, ip):
-            if not await self.tokens.test(self.items[("tokens", who)], who, key):
+        keys = self._keys(user, ip)
+        checks = []
+        for who, key in keys:
+            checks.append(self.tokens.test(self.items[("tokens", who)], who, key))
+            checks.append(self.gens.test(self.items[("generations", who)], who, key))
+        passed = await self._all(checks)
+        for i, (who, key) in enumerate(keys):
+            if not passed[2 * i]:
                 return Refusal("tokens", who, await self._reset_in(self.tokens, "tokens", who, key))
-            if not await self.gens.test(self.items[("generations", who)], who, key):
+            if not passed[2 * i + 1]:
                 wait = await self._reset_in(self.gens, "generations", who, key)
                 return Refusal("generations", who, wait)
-        for who, key in self._keys(user, ip):
-            await self.gens.hit(self.items[("generations", who)], who, key)
+        await self._all(
+            [self.gens.hit(self.items[("generations", who)], who, key) for who, key in keys]
+        )
         return None
 
     async def charge(self, user: str | None, ip: str | None, tokens: int) -> None:
         """Count the tokens a finished generation used (the next admit sees them)."""
         if tokens <= 0:
             return
+        hits = []
         for who, key in self._keys(user, ip):
             item = self.items[("tokens", who)]
             # Never charge more than the whole window, so one huge answer does
             # not lock a user out for longer than one period.
-            await self.tokens.hit(item, who, key, cost=min(tokens, item.amount))
+            hits.append(self.tokens.hit(item, who, key, cost=min(tokens, item.amount)))
+        await self._all(hits)
 
     async def allowance(self, user: str | None, ip: str | None) -> dict[str, Any]:
         """What is left, for the page to show (the tighter of user and IP)."""
+        keys = self._keys(user, ip)
+        kinds = (("generations", self.gens), ("tokens", self.tokens))
+        stats = await self._all(
+            [
+                limiter.get_window_stats(self.items[(what, who)], who, key)
+                for what, limiter in kinds
+                for who, key in keys
+            ]
+        )
         out: dict[str, Any] = {}
-        for what, limiter in (("generations", self.gens), ("tokens", self.tokens)):
-            remaining = []
-            for who, key in self._keys(user, ip):
-                stats = await limiter.get_window_stats(self.items[(what, who)], who, key)
-                remaining.append(stats.remaining)
+        for n, (what, _limiter) in enumerate(kinds):
+            remaining = [s.remaining for s in stats[n * len(keys) : (n + 1) * len(keys)]]
             out[what] = min(remaining) if remaining else None
         return out
 
@@ -108,7 +199,7 @@ def _build() -> Limiter:
             connection_pool=pool,  # type: ignore[arg-type]  # passed on to redis-py
         )
     else:
-        storage = MemoryStorage()
+        storage = SweepingMemoryStorage()
     return Limiter(storage, settings.FLINT_LIMITS, pool)
 
 

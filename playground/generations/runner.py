@@ -12,7 +12,11 @@ the provider stops generating (and billing) at once.
 Steering cancels only the current upstream stream, keeps the answer up to the
 last point between edits (an edit half-received is discarded; applied edits
 stay applied), and streams a continuation in the same generation: same id,
-sequence numbers carry on.
+sequence numbers carry on. A backend that can steer a stream itself (the
+Responses WebSocket: ``SteerableBackend``) is asked first; if it takes the
+steer, the stream goes on with the upstream's own continuation, and if it hands
+the steer back, the generation cuts and continues as above. ``gen.steered``
+says which happened (``mode``: ``"native"`` or ``"restart"``).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from playground import protocol
+from playground import limits, protocol
 from playground.errors import FlintError
 from playground.generations.relay import FrameRelay, Send
 from playground.generations.stats import RetryPolicy, Stats
@@ -79,6 +83,10 @@ class IllegalTransitionError(RuntimeError):
     """A generation was asked to move to a state it cannot reach from where it is."""
 
 
+class _RestartSteer(Exception):
+    """The backend handed a native steer back: cut and continue ourselves."""
+
+
 class InternalError(FlintError):
     """A bug in Flint: logged with its traceback; the user is told only that much."""
 
@@ -87,6 +95,20 @@ class InternalError(FlintError):
 
     def __init__(self) -> None:
         super().__init__("Flint hit an internal error; the log has the details.")
+
+
+class AnswerTooLargeError(FlintError):
+    """The model kept writing past the limit for one answer; it is cut off there."""
+
+    code = "gen.answer_too_large"
+    status = 502
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"The answer passed {limit:,} characters, the most one answer may have, so it "
+            "was stopped there. What arrived is kept; ask for a smaller change.",
+            limit=limit,
+        )
 
 
 # Called once the generation has published gen.done: (generation, outcome reason).
@@ -109,6 +131,7 @@ class Generation:
         queue: UpstreamQueue | None = None,
         gen_id: str | None = None,
         on_finish: OnFinish | None = None,
+        max_answer_chars: int | None = None,
     ) -> None:
         self.id = gen_id or new_generation_id()
         self.backend = backend
@@ -125,10 +148,14 @@ class Generation:
         self._edits_base = 0  # where the current edit stream's text begins in the answer
         self.stop_reason: str | None = None
         self.on_finish = on_finish
+        self.max_answer_chars = max_answer_chars or limits.MAX_ANSWER_CHARS
         self.state = State.NEW
         self.task: asyncio.Task[None] | None = None
         self._segment: asyncio.Task[str | None] | None = None
-        self._steer: str | None = None
+        self._steer: str | None = None  # a restart-steer to apply when the segment ends
+        self._native: str | None = None  # a steer the backend is applying itself
+        self._native_task: asyncio.Task[None] | None = None
+        self._await_continuation = False  # the next token is a continuation's first
 
     def _move(self, to: State) -> None:
         if to not in _ALLOWED[self.state]:
@@ -161,14 +188,36 @@ class Generation:
         await asyncio.gather(self.task, return_exceptions=True)
 
     def steer(self, instruction: str) -> bool:
-        """Cut the answer at a safe point and continue with ``instruction``."""
+        """Redirect the answer with ``instruction``: natively when the backend can,
+        else by cutting it at a safe point and streaming a continuation."""
         if self.state is not State.RUNNING or self.continuation is None:
             return False
-        self._steer = instruction
         self.stats.steered_at = time.monotonic()
+        native = getattr(self.backend, "steer", None)
+        streaming = self._segment is not None and not self._segment.done()
+        if native is not None and streaming and self._native is None:
+            self._native = instruction
+            self._native_task = asyncio.create_task(self._steer_natively(native, instruction))
+            return True
+        self._restart(instruction)
+        return True
+
+    def _restart(self, instruction: str) -> None:
+        self._native = None
+        self._steer = instruction
         if self._segment is not None and not self._segment.done():
             self._segment.cancel()
-        return True
+
+    async def _steer_natively(
+        self, native: Callable[[ChatRequest, str], Awaitable[bool]], instruction: str
+    ) -> None:
+        try:
+            taken = await native(self.request, instruction)
+        except Exception:
+            log.exception("generation %s: native steer failed", self.id)
+            taken = False
+        if not taken and self._native == instruction and self.state is State.RUNNING:
+            self._restart(instruction)
 
     async def run(self) -> None:
         relay_task = asyncio.create_task(self.relay.run())
@@ -229,6 +278,10 @@ class Generation:
             self._segment = asyncio.create_task(self._stream_with_retries())
             try:
                 finish = await self._segment
+            except _RestartSteer:
+                self._continue(self._steer or "")
+                self._steer = None
+                continue
             except asyncio.CancelledError:
                 current = asyncio.current_task()
                 if self._steer is None or (current is not None and current.cancelling()):
@@ -252,12 +305,17 @@ class Generation:
         if self.new_edits is not None:
             self.edits = self.new_edits(files)  # an edit half-received is dropped here
         self.request = self.continuation(files, kept, instruction)
+        self._announce_steer(instruction, "restart", kept, answer[cut:])
+
+    def _announce_steer(self, instruction: str, mode: str, kept: str, discarded: str) -> None:
+        self._await_continuation = True
         self.relay.restart_window()  # the continuation's first token is a first token too
         self.relay.push_event(
             "gen.steered",
             instruction=instruction,
             kept=_utf16_len(kept),
-            discarded=_utf16_len(answer[cut:]),
+            discarded=_utf16_len(discarded),
+            mode=mode,
         )
 
     async def _stream_with_retries(self) -> str | None:
@@ -284,27 +342,46 @@ class Generation:
         try:
             async for delta in stream:
                 finish = self._on_delta(delta) or finish
+                if delta.steer is not None:
+                    self._on_native_steer(delta.steer)
         finally:
             # Closing the generator closes the upstream response right now,
             # also on cancellation, so the provider stops generating.
             await stream.aclose()  # type: ignore[attr-defined]
         return finish
 
+    def _on_native_steer(self, outcome: str) -> None:
+        instruction, self._native = self._native, None
+        if instruction is None:
+            return  # superseded by a restart-steer meanwhile
+        if outcome == "native":  # the upstream goes on with the continuation itself
+            self._announce_steer(instruction, "native", "".join(self.answer), "")
+            return
+        self._steer = instruction  # handed back: cut and continue
+        raise _RestartSteer
+
     def _on_delta(self, delta: Delta) -> str | None:
         if delta.text:
             now = time.monotonic()
             if self.stats.first_token is None:
                 self.stats.first_token = now
-            if self.stats.steered_at is not None and self.stats.steer_ttft is None:
+            if self._await_continuation and self.stats.steered_at is not None:
+                self._await_continuation = False
                 self.stats.steer_ttft = now - self.stats.steered_at
             self.stats.tokens += delta.tokens
-            self.answer.append(delta.text)
-            self.answer_chars += len(delta.text)
-            self.relay.push_text(delta.text, delta.tokens)
-            self._feed_edits(delta.text)
+            room = self.max_answer_chars - self.answer_chars
+            text = delta.text if len(delta.text) <= room else delta.text[: max(room, 0)]
+            self.answer.append(text)
+            self.answer_chars += len(text)
+            self.relay.push_text(text, delta.tokens)
+            self._feed_edits(text)
+            if len(text) < len(delta.text):
+                raise AnswerTooLargeError(self.max_answer_chars)
         if delta.usage is not None:
             self.stats.prompt_tokens = delta.usage.prompt_tokens
             self.stats.completion_tokens = delta.usage.completion_tokens
+            self.stats.accepted_prediction_tokens = delta.usage.accepted_prediction_tokens
+            self.stats.rejected_prediction_tokens = delta.usage.rejected_prediction_tokens
         return delta.finish_reason
 
     def _feed_edits(self, text: str | None) -> None:

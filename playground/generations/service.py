@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import time
 from dataclasses import dataclass
@@ -100,19 +101,19 @@ async def start_generation(
     """
     hub = get_hub()
     gen_id = new_generation_id()
-    recorded: asyncio.Task[None] | None = None
 
     async def finished(gen: Generation, reason: str) -> None:
         await hub.release(playground, gen.id)
         await get_limiter().charge(requester.user, requester.ip, gen.stats.tokens)
-        try:
-            if recorded is not None:
-                await recorded
-        except Exception:
-            log.exception("could not record generation %s", gen.id)
-            return
-        await persistence.record_finish(
-            gen.id, "".join(gen.answer), reason, gen.stats.as_wire(), transcript.events
+        # The turn's last database write, after gen.done has gone out: the record
+        # with what was asked and answered, and the transcript's events (off the
+        # path of the next first token). In a context of its own: the HTTP request
+        # that started the generation may have ended by now, with its executor.
+        _keep(
+            asyncio.create_task(
+                _record(playground, gen, message.instruction, reason, transcript.events),
+                context=contextvars.Context(),
+            )
         )
 
     # What the page's transcript shows of this generation after a reload.
@@ -122,7 +123,9 @@ async def start_generation(
         transcript.add(event)
         await hub.publish(gen_id, event)
 
-    generation = build_generation(message, publish=publish, gen_id=gen_id, on_finish=finished)
+    generation = build_generation(
+        message, publish=publish, gen_id=gen_id, on_finish=finished, session=playground
+    )
     rival = await hub.running(playground)
     if rival is not None:
         raise PlaygroundBusyError(rival)
@@ -130,10 +133,17 @@ async def start_generation(
     rival = await hub.claim(playground, gen_id)
     if rival is not None:
         raise PlaygroundBusyError(rival)
-    # The record is written beside the first request, not before it: a SQLite
-    # commit costs milliseconds the user would otherwise wait for the first token.
-    recorded = asyncio.create_task(
-        persistence.record_start(playground, gen_id, message.instruction)
+    # The record is begun beside the first upstream request, in the background (a
+    # SQLite commit costs milliseconds the user would otherwise wait for the first
+    # token), so a generation that dies with its process leaves a "running" record
+    # that the next start-up closes (flint/serving.py) and a resume can explain.
+    # Until it lands, a model save of its edits finds its instruction here.
+    persistence.expect_generation(gen_id, message.instruction)
+    _keep(
+        asyncio.create_task(
+            _begin_record(playground, gen_id, message.instruction),
+            context=contextvars.Context(),
+        )
     )
 
     async def control(action: str, payload: dict[str, Any]) -> None:
@@ -146,6 +156,34 @@ async def start_generation(
     generation.start()
     _keep(asyncio.create_task(_stop_when_abandoned(generation, hub, playground)))
     return generation
+
+
+async def _begin_record(playground: str, gen_id: str, instruction: str) -> None:
+    try:
+        await persistence.record_start(playground, gen_id, instruction)
+    except Exception:  # the end's write (an upsert) still records it
+        log.warning("could not begin the record of generation %s", gen_id, exc_info=True)
+
+
+async def _record(
+    playground: str,
+    gen: Generation,
+    instruction: str,
+    reason: str,
+    events: list[dict[str, Any]],
+) -> None:
+    try:
+        await persistence.record_generation(
+            playground,
+            gen.id,
+            instruction,
+            "".join(gen.answer),
+            reason,
+            gen.stats.as_wire(),
+            events,
+        )
+    except Exception:
+        log.exception("could not record generation %s", gen.id)
 
 
 # Background tasks are referenced until they end (the loop keeps only weak ones).
@@ -170,12 +208,27 @@ async def _stop_when_abandoned(generation: Generation, hub: Hub, playground: str
 
 
 def build_generation(
-    message: protocol.GenStart, *, publish: Send, gen_id: str, on_finish: OnFinish
+    message: protocol.GenStart,
+    *,
+    publish: Send,
+    gen_id: str,
+    on_finish: OnFinish,
+    session: str | None = None,
 ) -> Generation:
-    """Build the prompt and the generation with all it needs; raises ContextTooLargeError."""
+    """Build the prompt and the generation with all it needs; raises ContextTooLargeError.
+
+    ``session`` (the playground) lets a backend keep per-session state across turns.
+    """
     backend = get_backend()
     files = dict(message.files)
     budget = min(settings.FLINT_CONTEXT_TOKENS, backend.context_tokens or 10**9)
+    # A whole-file answer largely repeats the active file: offer it as the predicted
+    # output (sent by backends configured for it, PREDICTION=true).
+    prediction = (
+        files.get(message.active)
+        if backend.info.edit_format == "whole_file" and message.active
+        else None
+    )
 
     def messages(files: dict[str, str], instruction: str, history: tuple[Message, ...]) -> Any:
         return build_messages(
@@ -196,11 +249,18 @@ def build_generation(
             f"{correction}\n\n(The user interrupted your answer above to say this. Edits you "
             "finished are already applied to the files shown. Continue from there.)"
         )
-        return ChatRequest(messages=messages(files, note, history))
+        active = files.get(message.active) if prediction is not None and message.active else None
+        return ChatRequest(
+            messages=messages(files, note, history), session=session, prediction=active
+        )
 
     return Generation(
         backend=backend,
-        request=ChatRequest(messages=messages(files, message.instruction, ())),
+        request=ChatRequest(
+            messages=messages(files, message.instruction, ()),
+            session=session,
+            prediction=prediction,
+        ),
         send=publish,
         retry=RetryPolicy(settings.FLINT_RETRIES, settings.FLINT_RETRY_MAX_WAIT),
         frame_interval=settings.FLINT_FRAME_INTERVAL,

@@ -20,6 +20,8 @@ class Stats:
     steered_at: float | None = None
     steer_ttft: float | None = None
     queued_for: float = 0.0
+    accepted_prediction_tokens: int | None = None
+    rejected_prediction_tokens: int | None = None
 
     def as_wire(self) -> dict[str, Any]:
         now = time.monotonic()
@@ -33,6 +35,9 @@ class Stats:
             "elapsed_ms": _ms((now - self.started) * 1000),
             "queued_ms": _ms(self.queued_for * 1000),
             "steer_ttft_ms": _ms(None if self.steer_ttft is None else self.steer_ttft * 1000),
+            # Predicted outputs (null unless the upstream reports them).
+            "accepted_prediction_tokens": self.accepted_prediction_tokens,
+            "rejected_prediction_tokens": self.rejected_prediction_tokens,
         }
 
 

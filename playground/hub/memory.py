@@ -7,6 +7,7 @@ only one that could serve a reconnect. See hub/base.py for the contract.
 from __future__ import annotations
 
 import asyncio
+import collections
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -33,6 +34,9 @@ class MemoryHub:
         self._claims: dict[str, str] = {}  # playground id -> running generation id
         self._homes: dict[str, str] = {}  # generation id -> its playground id
         self._controls: dict[str, Control] = {}
+        # Finished logs in the order they finished: expiring is popping from the left,
+        # so a turn's cost does not grow with the generations of the last TTL seconds.
+        self._finished: collections.deque[tuple[float, str]] = collections.deque()
 
     # --- owning side ---------------------------------------------------------------
 
@@ -71,6 +75,7 @@ class MemoryHub:
         log.events.append(event)
         if event["type"] == "gen.done":
             log.done_at = time.monotonic()
+            self._finished.append((log.done_at, gen))
             self._controls.pop(gen, None)
         log.changed.set()
         log.changed = asyncio.Event()
@@ -112,12 +117,14 @@ class MemoryHub:
         return True
 
     def _expire(self) -> None:
-        now = time.monotonic()
-        for gen in [
-            g for g, log in self._logs.items() if log.done_at and now - log.done_at > self.ttl
-        ]:
-            del self._logs[gen]
-            self._homes.pop(gen, None)
+        deadline = time.monotonic() - self.ttl
+        finished = self._finished
+        while finished and finished[0][0] < deadline:
+            _done_at, gen = finished.popleft()
+            log = self._logs.get(gen)
+            if log is not None and log.done_at is not None and log.done_at < deadline:
+                del self._logs[gen]
+                self._homes.pop(gen, None)
 
     async def aclose(self) -> None:
         return None

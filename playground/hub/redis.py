@@ -97,10 +97,13 @@ class RedisHub(MemoryHub):
         key = _stream(gen)
         pipe = self.redis.pipeline(transaction=False)
         pipe.xadd(key, {"e": orjson.dumps(event)}, maxlen=MAX_EVENTS, approximate=True)
-        # Bounded life: a running log lasts the claim's refreshes; a finished one, ttl.
-        life = int(self.ttl) if event["type"] == "gen.done" else RUNNING_LOG_TTL
-        pipe.expire(key, life)
-        pipe.expire(_home(gen), life)
+        # Bounded life: a running log lasts the claim's refreshes; a finished one, ttl
+        # (in ms: EXPIRE's whole seconds would turn a ttl under 1 s into "delete now").
+        life_ms = (
+            max(1, int(self.ttl * 1000)) if event["type"] == "gen.done" else RUNNING_LOG_TTL * 1000
+        )
+        pipe.pexpire(key, life_ms)
+        pipe.pexpire(_home(gen), life_ms)
         await pipe.execute()
 
     async def watched_since(self, gen: str) -> float | None:
@@ -140,8 +143,15 @@ class RedisHub(MemoryHub):
     async def control(self, gen: str, action: str, payload: dict[str, Any]) -> bool:
         if await super().control(gen, action, payload):
             return True
+        if not await self._running_elsewhere(gen):
+            return False  # unknown or finished: no process holds a handler for it
         message = orjson.dumps({"gen": gen, "action": action, "payload": payload})
         return bool(await self.redis.publish(CONTROL_CHANNEL, message))
+
+    async def _running_elsewhere(self, gen: str) -> bool:
+        """Whether ``gen`` has a log in Redis that has not ended with gen.done."""
+        last: Any = await self.redis.xrevrange(_stream(gen), count=1)
+        return bool(last) and orjson.loads(last[0][1][b"e"])["type"] != "gen.done"
 
     async def _listen(self) -> None:
         pubsub = self.redis.pubsub()
@@ -164,6 +174,9 @@ class RedisHub(MemoryHub):
 
     async def aclose(self) -> None:
         if self._listener is not None:
-            self._listener.cancel()
-            await asyncio.gather(self._listener, return_exceptions=True)
+            # redis-py swallows a cancel that lands while SUBSCRIBE is in flight (the
+            # first open() of a process): ask until the listener has really stopped.
+            while not self._listener.done():
+                self._listener.cancel()
+                await asyncio.wait([self._listener], timeout=0.1)
         await self.redis.aclose()

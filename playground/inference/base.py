@@ -29,12 +29,24 @@ class ChatRequest:
     messages: tuple[Message, ...]
     max_tokens: int | None = None
     temperature: float | None = None
+    # Which open playground session asks (its id). A backend that keeps state per
+    # session (the Responses WebSocket: one upstream socket per session, kept across
+    # turns) keys it by this; the others ignore it.
+    session: str | None = None
+    # The text the answer is expected to largely repeat (the active file, when the
+    # answer format rewrites whole files): sent as a predicted output by backends
+    # that support it and are configured to (``PREDICTION=true``); ignored otherwise.
+    prediction: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Usage:
     prompt_tokens: int
     completion_tokens: int
+    # Predicted outputs (Chat Completions ``usage.completion_tokens_details``): tokens
+    # of the prediction the answer used, and those it did not (billed all the same).
+    accepted_prediction_tokens: int | None = None
+    rejected_prediction_tokens: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,13 +54,17 @@ class Delta:
     """A piece of the answer: ``text`` (may be empty), ``tokens`` it stands for.
 
     The last delta of a stream carries ``finish_reason`` and, when the upstream
-    reports it, ``usage``.
+    reports it, ``usage``. ``steer`` marks the outcome of a native steer (see
+    :class:`SteerableBackend`): ``"native"`` where the continuation begins (its text
+    follows in later deltas of the same stream), ``"failed"`` when the upstream did
+    not take the steer and the caller should cut and continue itself.
     """
 
     text: str
     tokens: int = 1
     finish_reason: str | None = None
     usage: Usage | None = None
+    steer: Literal["native", "failed"] | None = None
 
 
 ErrorCode = Literal[
@@ -118,3 +134,17 @@ class Backend(Protocol):
     async def aclose(self) -> None:
         """Release pooled connections (process shutdown, tests)."""
         ...
+
+
+class SteerableBackend(Backend, Protocol):
+    """A backend that can redirect a stream in flight itself (an optional capability).
+
+    ``steer`` is asked first when the user steers; False means "not here" (no stream of
+    that session in flight, the model cannot steer, ...) and the caller cuts the
+    answer and streams a continuation as for any backend. True means the upstream
+    has the correction: the running stream then yields a ``Delta(steer="native")``
+    where the continuation begins, or ``Delta(steer="failed")`` if the upstream
+    handed the correction back, after which the caller cuts and continues itself.
+    """
+
+    async def steer(self, request: ChatRequest, instruction: str) -> bool: ...

@@ -52,11 +52,16 @@ class OpenAICompatibleBackend:
         connect_timeout: float = 5.0,
         max_tokens: int | None = None,
         extra_body: dict[str, Any] | None = None,
+        prediction: bool = False,
     ) -> None:
         self.info = BackendInfo(name=name, model=model, edit_format=edit_format)
         self._key = api_key
         self._max_tokens = max_tokens
+        self._api_key = api_key
         self._extra_body = extra_body or {}
+        # Predicted outputs: send ChatRequest.prediction (the active file, for
+        # whole-file answers) as ``prediction``; only servers that support it should.
+        self._prediction = prediction
         self._base_url = base_url
         # Retries are the generation runner's job (it tells the user and only
         # retries before the first token), so the SDK must not retry silently.
@@ -84,6 +89,13 @@ class OpenAICompatibleBackend:
             ) as response:
                 async for delta in _parse_sse(response.iter_bytes(), self._key):
                     yield delta
+        except InferenceError as exc:
+            # A mid-stream error event quotes the model server's own words, which may
+            # echo the key it was sent; the message goes to the browser.
+            if self._api_key and self._api_key in exc.message:
+                exc.message = exc.message.replace(self._api_key, "[redacted]")
+                exc.args = (exc.message,)
+            raise
         except openai.APIStatusError as exc:
             raise _status_error(exc, self.info.model, self._base_url) from None
         except openai.APITimeoutError:
@@ -120,6 +132,8 @@ class OpenAICompatibleBackend:
             kwargs["max_tokens"] = max_tokens
         if request.temperature is not None:
             kwargs["temperature"] = request.temperature
+        if self._prediction and request.prediction:
+            kwargs["prediction"] = {"type": "content", "content": request.prediction}
         if self._extra_body:
             kwargs["extra_body"] = self._extra_body
         return kwargs
@@ -249,10 +263,17 @@ def _usage(raw: Any) -> Usage | None:
         return None
     if not isinstance(raw, dict):
         raise _Malformed('a chunk whose "usage" is not an object')
+    details = raw.get("completion_tokens_details") or {}
+    if not isinstance(details, dict):
+        details = {}
+    accepted = details.get("accepted_prediction_tokens")
+    rejected = details.get("rejected_prediction_tokens")
     try:
         return Usage(
             prompt_tokens=int(raw.get("prompt_tokens") or 0),
             completion_tokens=int(raw.get("completion_tokens") or 0),
+            accepted_prediction_tokens=None if accepted is None else int(accepted),
+            rejected_prediction_tokens=None if rejected is None else int(rejected),
         )
     except (TypeError, ValueError, OverflowError):
         raise _Malformed('a "usage" whose token counts are not numbers') from None

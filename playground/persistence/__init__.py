@@ -8,12 +8,15 @@ The public operations are re-exported here, named ``<entity>_<action>``.
 
 from playground.persistence.access import (
     Access,
+    OwnerCheck,
     access_check,
     access_of,
     is_owner,
+    ownership_changed,
     scope_owner_token,
 )
 from playground.persistence.files import FilesError
+from playground.persistence.pending import expect_generation
 from playground.persistence.playgrounds import (
     NotOwnerError,
     PlaygroundNotFoundError,
@@ -37,8 +40,10 @@ from playground.persistence.records import (
     generation_finish,
     generation_playground,
     generation_playground_async,
+    generation_record,
     generations_close_dead,
     record_finish,
+    record_generation,
     record_start,
     transcript_records,
 )
@@ -64,6 +69,7 @@ __all__ = [
     "FilesError",
     "GenerationNotFoundError",
     "NotOwnerError",
+    "OwnerCheck",
     "PlaygroundNotFoundError",
     "RevisionNotFoundError",
     "SaveConflictError",
@@ -72,14 +78,17 @@ __all__ = [
     "UnknownTemplateError",
     "access_check",
     "access_of",
+    "expect_generation",
     "generation_begin",
     "generation_died_in_restart",
     "generation_died_in_restart_async",
     "generation_finish",
     "generation_playground",
     "generation_playground_async",
+    "generation_record",
     "generations_close_dead",
     "is_owner",
+    "ownership_changed",
     "playground_claim",
     "playground_create",
     "playground_create_from_files",
@@ -88,6 +97,7 @@ __all__ = [
     "playground_save",
     "playgrounds_owned",
     "record_finish",
+    "record_generation",
     "record_start",
     "revision_changes",
     "revision_diff",

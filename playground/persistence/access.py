@@ -9,13 +9,20 @@ playground claimed meanwhile takes effect at once.
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
+import redis
+import redis.asyncio as aioredis
 from channels.db import database_sync_to_async
+from django.conf import settings
+from django.db import transaction
 
 from playground.models import Playground
 from playground.persistence.ownership import owner_hash_matches, owner_token_from
+from playground.registry import PerLoop
 
 
 @dataclass(frozen=True)
@@ -63,3 +70,88 @@ access_check = database_sync_to_async(access_of)
 def scope_owner_token(scope: dict[str, Any]) -> str | None:
     """The owner token a socket's handshake carried in its cookies."""
     return owner_token_from(scope.get("cookies", {}))
+
+
+# --- ownership stamps: what lets a socket cache its owner check ------------------------
+#
+# A counter per playground, bumped after every committed change of who owns it (a
+# claim; a revoked capability). A socket keeps the answer of its last check with the
+# stamp it read *before* that check, and asks the database again only when the stamp
+# has moved: so a change takes effect on the very next write, and a write that
+# changes nothing costs a dict lookup (one Redis GET with REDIS_URL, where the stamp
+# is shared by every process) instead of a thread hop and a query. Anything that
+# changes ``owner_hash`` or ``owner_user`` must call ``ownership_changed``; as a
+# safety net for changes made behind Flint's back (an admin's SQL), a cached answer
+# is also re-checked after OWNER_RECHECK seconds.
+
+OWNER_RECHECK = 60.0
+_STAMP_KEY = "flint:owner-stamp:"
+_stamps: dict[str, int] = {}
+_stamps_lock = threading.Lock()
+_sync_redis: dict[str, redis.Redis] = {}
+
+
+def _bump(playground_id: str) -> None:
+    with _stamps_lock:
+        _stamps[playground_id] = _stamps.get(playground_id, 0) + 1
+    url = settings.FLINT_REDIS_URL
+    if url:
+        client = _sync_redis.get(url)
+        if client is None:
+            client = _sync_redis[url] = redis.Redis.from_url(url)
+        client.incr(_STAMP_KEY + playground_id)
+
+
+def ownership_changed(playground_id: str) -> None:
+    """Say that who owns the playground changed: cached owner checks are re-made.
+
+    Call it from the code that made the change (sync, inside or outside a transaction:
+    the stamp moves once the change is committed, so no check can cache the old row
+    under the new stamp).
+    """
+    transaction.on_commit(lambda: _bump(playground_id))
+
+
+def _redis_client(url: str) -> aioredis.Redis:
+    return aioredis.Redis.from_url(url)
+
+
+async def _close_redis(client: aioredis.Redis) -> None:
+    await client.aclose()
+
+
+_async_redis: PerLoop[aioredis.Redis] = PerLoop(
+    "ownership stamps", _redis_client, settings=("FLINT_REDIS_URL",), close=_close_redis
+)
+
+
+async def ownership_stamp(playground_id: str) -> object:
+    """The playground's ownership stamp now (compare with ``==`` only)."""
+    local = _stamps.get(playground_id, 0)
+    url = settings.FLINT_REDIS_URL
+    if not url:
+        return local
+    shared = await _async_redis.get(url).get(_STAMP_KEY + playground_id)
+    return (local, shared)
+
+
+class OwnerCheck:
+    """One socket's "may this browser write here?", cached until ownership changes."""
+
+    __slots__ = ("_at", "_owner", "_stamp", "playground_id", "token")
+
+    def __init__(self, playground_id: str, token: str | None) -> None:
+        self.playground_id = playground_id
+        self.token = token
+        self._owner: bool | None = None
+        self._stamp: object = None
+        self._at = 0.0
+
+    async def owner(self) -> bool:
+        stamp = await ownership_stamp(self.playground_id)  # before the check, not after
+        now = time.monotonic()
+        if self._owner is not None and stamp == self._stamp and now - self._at < OWNER_RECHECK:
+            return self._owner
+        state = await access_check(self.playground_id, self.token)
+        self._owner, self._stamp, self._at = bool(state and state.owner), stamp, now
+        return self._owner

@@ -19,9 +19,10 @@ from django.utils import timezone
 
 from playground.errors import FlintError, ForbiddenError, InvalidInputError, NotFoundError
 from playground.models import GenerationRecord, Playground, Revision
-from playground.persistence.access import is_owner
+from playground.persistence.access import is_owner, ownership_changed
 from playground.persistence.files import validate_files
 from playground.persistence.ownership import hash_owner_token
+from playground.persistence.pending import unrecorded_instruction
 from playground.persistence.starters import STARTERS, TEMPLATES
 
 
@@ -76,6 +77,7 @@ def playground_claim(playground_id: str, token: str | None, user: Any) -> Playgr
     if playground.owner_user_id not in (None, user.pk):
         raise NotOwnerError("Another account has already claimed this playground.")
     Playground.objects.filter(id=playground.id).update(owner_user=user)
+    ownership_changed(playground.id)  # sockets re-check their cached owner answer
     playground.owner_user = user
     return playground
 
@@ -187,7 +189,10 @@ def playground_save_generation_aware(
         record = GenerationRecord.objects.filter(
             id=generation_id, playground_id=playground_id
         ).first()
-        instruction = record.instruction if record else ""
+        if record is not None:
+            instruction = record.instruction
+        else:  # running or just finished here: its record may not be written yet
+            instruction = unrecorded_instruction(generation_id) or ""
     return playground_save(
         playground_id,
         files,

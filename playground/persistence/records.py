@@ -7,10 +7,13 @@ from datetime import datetime
 from typing import Any
 
 from channels.db import database_sync_to_async
+from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from playground.errors import NotFoundError
-from playground.models import GenerationRecord
+from playground.models import GenerationRecord, Revision
+from playground.persistence.pending import forget_generation
 from playground.persistence.playgrounds import ID_SHAPE, plain_text
 
 
@@ -180,3 +183,64 @@ async def record_finish(
     events: list[dict[str, Any]] | None = None,
 ) -> None:
     await database_sync_to_async(_record_finish)(gen_id, answer, reason, stats, events)
+
+
+def generation_record(
+    playground_id: str,
+    gen_id: str,
+    instruction: str,
+    answer: str,
+    reason: str,
+    stats: dict[str, Any],
+    events: list[dict[str, Any]] | None = None,
+    *,
+    backfill: bool = False,
+) -> None:
+    """Write a finished generation's record (an UPDATE of the begun one, else an INSERT).
+
+    ``backfill`` (several server processes): a model revision saved on another process
+    before the record existed gets its instruction too (a second statement).
+    """
+    text = plain_text(instruction)
+    fields = {
+        "instruction": text,
+        "answer": plain_text(answer),
+        "status": _STATUS.get(reason, "error"),
+        "stats": stats,
+        "events": events or [],
+        "finished_at": timezone.now(),
+    }
+    try:
+        with transaction.atomic():
+            GenerationRecord.objects.create(id=gen_id, playground_id=playground_id, **fields)
+    except IntegrityError:  # begun with generation_begin: finish it instead
+        GenerationRecord.objects.filter(id=gen_id).update(**fields)
+    if backfill:
+        Revision.objects.filter(
+            playground_id=playground_id, generation_id=gen_id, instruction=""
+        ).update(instruction=text)
+    forget_generation(gen_id)
+
+
+async def record_generation(
+    playground_id: str,
+    gen_id: str,
+    instruction: str,
+    answer: str,
+    reason: str,
+    stats: dict[str, Any],
+    events: list[dict[str, Any]] | None = None,
+) -> None:
+    try:
+        await database_sync_to_async(generation_record)(
+            playground_id,
+            gen_id,
+            instruction,
+            answer,
+            reason,
+            stats,
+            events,
+            backfill=bool(settings.FLINT_REDIS_URL),  # saves may land on another process
+        )
+    finally:
+        forget_generation(gen_id)

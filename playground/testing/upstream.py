@@ -77,7 +77,10 @@ the connection, stall delays the answer, error_event answers 500. Refusing conne
 server-wide: ``up.refuse(seconds)`` closes the listening socket (ECONNREFUSED) and reopens it later.
 With ``api_key`` set, a request whose ``Authorization: Bearer`` differs gets 401; with
 ``check_model``, a model not in ``models`` gets 404 ``model_not_found``; neither consumes a reply.
-Server ``usage`` numbers apply to every reply, under the reply's own.
+Server ``usage`` numbers apply to every reply, under the reply's own. A request with a predicted
+output (``prediction: {"type": "content", "content": ...}``) gets
+``usage.completion_tokens_details.accepted_prediction_tokens`` / ``rejected_prediction_tokens``:
+the predicted tokens the reply reused (longest matching runs) and the rest of the prediction.
 Replies are consumed FIFO, one per chat request; with the queue empty, ``default`` answers
 (server default: ``Reply(echo=True)``).
 
@@ -508,7 +511,25 @@ class _Plan:
         usage.update(cfg.usage or {})
         usage.update(reply.usage or {})
         usage.setdefault("total_tokens", usage["prompt_tokens"] + usage["completion_tokens"])
-        self.usage = usage
+        self.usage: dict[str, Any] = dict(usage)
+        prediction = body.get("prediction")
+        if isinstance(prediction, dict) and isinstance(prediction.get("content"), str):
+            accepted, rejected = _prediction_tokens(tokenize(prediction["content"]), self.tokens)
+            self.usage["completion_tokens_details"] = {
+                "reasoning_tokens": 0,
+                "accepted_prediction_tokens": accepted,
+                "rejected_prediction_tokens": rejected,
+            }
+
+
+def _prediction_tokens(predicted: list[str], answer: list[str]) -> tuple[int, int]:
+    """(accepted, rejected) prediction tokens, as providers count them: the predicted
+    tokens the answer reused (longest matching runs), and the rest of the prediction."""
+    import difflib
+
+    matcher = difflib.SequenceMatcher(None, predicted, answer, autojunk=False)
+    accepted = sum(block.size for block in matcher.get_matching_blocks())
+    return accepted, len(predicted) - accepted
 
 
 @dataclass

@@ -97,3 +97,35 @@ async def test_an_upstream_failure_ends_it_with_the_one_error_shape(
     assert error["code"] == "upstream.auth" and error["gen"] == "g_test"
     assert error["retryable"] is False and "seq" in error
     assert finished == ["error"] and events[-1]["reason"] == "error"
+
+
+async def test_an_answer_past_the_limit_is_cut_off_there_and_says_so(
+    use_upstream: ScriptedUpstream,
+) -> None:
+    from playground.generations.stats import RetryPolicy
+    from playground.inference import get_backend
+    from playground.inference.base import ChatRequest, Message
+
+    use_upstream.script(Reply(lorem=5_000, rate=100_000))
+    events: list[dict[str, Any]] = []
+
+    async def publish(event: dict[str, Any]) -> None:
+        events.append(event)
+
+    gen = Generation(
+        backend=get_backend(),
+        request=ChatRequest(messages=(Message("user", "write a lot"),)),
+        send=publish,
+        retry=RetryPolicy(0),
+        frame_interval=0.016,
+        frame_max_tokens=256,
+        max_answer_chars=1_000,
+    )
+    await gen.start()
+    assert gen.answer_chars == 1_000 and len("".join(gen.answer)) == 1_000
+    assert sum(len(e["text"]) for e in events if e["type"] == "gen.delta") == 1_000
+    error = next(e for e in events if e["type"] == "error")
+    assert error["code"] == "gen.answer_too_large" and error["detail"] == {"limit": 1_000}
+    assert "1,000 characters" in error["message"] and error["retryable"] is False
+    assert events[-1]["type"] == "gen.done" and events[-1]["reason"] == "error"
+    assert len(use_upstream.streams) >= 1  # the upstream stream was opened, then closed

@@ -125,7 +125,12 @@ async def test_cancelling_the_reader_task_closes_the_upstream_stream(
             pass
 
     task = asyncio.create_task(read())
-    await asyncio.sleep(0.2)
+    # Cancel once the answer is streaming (on a loaded machine that takes a while).
+    for _ in range(1000):
+        if upstream.streams:
+            break
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.1)
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     await upstream.wait_idle_async()

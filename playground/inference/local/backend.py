@@ -19,7 +19,9 @@ and llama-cpp-python's server interrupts a running stream when a new one arrives
 from __future__ import annotations
 
 import asyncio
+import json
 import time
+import urllib.request
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -45,6 +47,7 @@ class LocalModelBackend:
         cache: bool = False,
         load_timeout: float = 600.0,
         timeout: float = 120.0,
+        draft_tokens: int = 0,
     ) -> None:
         # model=None: the `manage.py models use` choice, else the registry default.
         name = model or chosen_model()
@@ -56,6 +59,7 @@ class LocalModelBackend:
         self._threads = threads
         self._ctx = ctx or self._spec.n_ctx
         self._cache = cache
+        self._draft_tokens = draft_tokens
         self._max_tokens = max_tokens
         self._timeout = timeout
         self.load_timeout = load_timeout
@@ -100,6 +104,28 @@ class LocalModelBackend:
             await self._upstream.aclose()
             self._upstream = None
 
+    def count_tokens(self, text: str) -> int | None:
+        """``text``'s length in the model's own tokens, or None when the server can't be asked.
+
+        Only while the model is loaded and idle: llama-cpp-python's server interrupts a
+        running stream when any other request arrives, and a generation that waits for
+        the model should not wait for a count. Called from the prompt builder on the
+        event loop, so no stream can start during the (loopback, milliseconds) call.
+        """
+        server = self._server
+        if server is None or not _alive(server) or self.queue.active:
+            return None
+        request = urllib.request.Request(
+            f"{server.base_url}/extras/tokenize/count",
+            data=json.dumps({"input": text}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=2.0) as response:
+                return int(json.load(response)["count"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
     # -- internals -----------------------------------------------------------------------
     async def _ensure_server(self) -> LocalModelServer:
         path = model_path(self.info.model)
@@ -134,6 +160,7 @@ class LocalModelBackend:
             threads=self._threads,
             n_ctx=self._ctx,
             cache=self._cache,
+            draft_tokens=self._draft_tokens,
         )
         server = shared_server(
             config,

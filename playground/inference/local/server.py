@@ -40,6 +40,9 @@ class ServerConfig:
     threads: int = 2
     n_ctx: int = 8192
     cache: bool = False  # llama-cpp-python's RAM state cache (FLINT_LOCAL_CACHE)
+    # Prompt-lookup drafting: guess this many tokens ahead by copying from the prompt
+    # (the file being edited is there), verified in one batch; 0 = off.
+    draft_tokens: int = 0
     extra_args: tuple[str, ...] = field(default_factory=tuple)
 
     def argv(self, port: int) -> list[str]:
@@ -59,7 +62,16 @@ class ServerConfig:
             # default (all positions) costs vocab x batch floats per prompt batch.
             "--logits_all", "false",
             "--cache", "true" if self.cache else "false",
+            *self._draft_args(),
             *self.extra_args,
+        ]  # fmt: skip
+
+    def _draft_args(self) -> list[str]:
+        if self.draft_tokens <= 0:
+            return []
+        return [
+            "--draft_model", "prompt-lookup-decoding",
+            "--draft_model_num_pred_tokens", str(self.draft_tokens),
         ]  # fmt: skip
 
 
