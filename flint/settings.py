@@ -76,9 +76,22 @@ _redis_url = env_str("REDIS_URL")
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-# No collectstatic step: WhiteNoise serves static/ through the finders.
-STATIC_ROOT = None
-WHITENOISE_USE_FINDERS = True  # serve straight from static/ without collectstatic
+# FLINT_STATIC_MANIFEST (scripts/run.sh sets it after `manage.py collectstatic`): serve
+# the collected files in STATIC_ROOT, each under a name with its content hash (cached
+# for a year) and pre-compressed (Brotli, gzip): WhiteNoise's
+# CompressedManifestStaticFilesStorage. Off: straight from static/, uncompressed.
+FLINT_STATIC_MANIFEST = env_bool("FLINT_STATIC_MANIFEST", False)
+STATIC_ROOT = VAR_DIR / "static"  # where collectstatic puts them
+STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns about a missing one
+WHITENOISE_USE_FINDERS = not FLINT_STATIC_MANIFEST  # off: serve STATIC_ROOT only
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if FLINT_STATIC_MANIFEST
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
 
 USE_TZ = True
 TIME_ZONE = "UTC"

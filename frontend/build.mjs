@@ -30,7 +30,8 @@ const builds = [
   { ...common, entryPoints: { "preview-frame": "src/preview/preview-frame.js" }, format: "iife" },
 ];
 
-// Pyodide's runtime, served by Flint itself (no CDN). Source maps are left out.
+// Pyodide's runtime, served by Flint itself (no CDN). Source maps are left out
+// (and so are the comments pointing at them).
 const PYODIDE_FILES = [
   "pyodide.js",
   "pyodide.mjs",
@@ -44,7 +45,14 @@ function copyPyodide() {
   const from = "node_modules/pyodide";
   const to = "../static/pyodide";
   mkdirSync(to, { recursive: true });
-  for (const file of PYODIDE_FILES) copyFileSync(`${from}/${file}`, `${to}/${file}`);
+  for (const file of PYODIDE_FILES) {
+    if (file.endsWith(".js") || file.endsWith(".mjs")) {
+      // The maps are not shipped: drop the comments that point at them (a 404 in
+      // devtools, and `collectstatic`'s manifest storage refuses a missing target).
+      const text = readFileSync(`${from}/${file}`, "utf8").replace(/\n\/\/# sourceMappingURL=\S+\s*$/, "\n");
+      writeFileSync(`${to}/${file}`, text);
+    } else copyFileSync(`${from}/${file}`, `${to}/${file}`);
+  }
   const { version } = JSON.parse(readFileSync(`${from}/package.json`, "utf8"));
   console.log(`pyodide ${version} → static/pyodide/`);
 }

@@ -39,9 +39,6 @@ KNOWN_ENV = frozenset(
         "FLINT_ALLOWED_ORIGINS",
         "FLINT_API",
         "FLINT_API_KEY",
-        "FLINT_BENCH_DRAFT",  # bench/edit_quality_settings.py
-        "FLINT_BENCH_PROMPT",
-        "FLINT_PREDICTION",
         "FLINT_BASE_URL",
         "FLINT_CONTEXT_TOKENS",
         "FLINT_COVERAGE_MIN",
@@ -66,6 +63,7 @@ KNOWN_ENV = frozenset(
         "FLINT_MODEL_HUB",
         "FLINT_ORPHAN_GRACE",
         "FLINT_PREVIEW_ORIGIN",
+        "FLINT_PREDICTION",
         "FLINT_QUEUE_SIZE",
         "FLINT_RATE_MESSAGES",
         "FLINT_RATE_WINDOW",
@@ -73,12 +71,16 @@ KNOWN_ENV = frozenset(
         "FLINT_RETRIES",
         "FLINT_RETRY_MAX_WAIT",
         "FLINT_SECRET_KEY",
+        "FLINT_STATIC_MANIFEST",
         "FLINT_TEST_POSTGRES_URL",
         "FLINT_TIMEOUT",
         "FLINT_VAR_DIR",
         "FLINT_WHEEL_CACHE",
     }
 )
+
+# Variables of the test harness and the benchmarks, not of Flint itself.
+_TOOLING = ("FLINT_TEST_", "FLINT_BENCH_")
 
 _LIMIT_ENV = {
     "generations_user": "FLINT_LIMIT_GENERATIONS",
@@ -293,7 +295,7 @@ def check_environment(app_configs: Any = None, **kwargs: Any) -> list[CheckMessa
     """FLINT_* variables Flint does not read (a misspelt name)."""
     out: list[CheckMessage] = []
     for name in sorted(os.environ):
-        if not name.startswith("FLINT_") or name in KNOWN_ENV or name.startswith("FLINT_TEST_"):
+        if not name.startswith("FLINT_") or name in KNOWN_ENV or name.startswith(_TOOLING):
             continue
         close = difflib.get_close_matches(name, sorted(KNOWN_ENV), n=1, cutoff=0.75)
         out.append(
@@ -306,7 +308,44 @@ def check_environment(app_configs: Any = None, **kwargs: Any) -> list[CheckMessa
     return out
 
 
-CHECKS = (check_backend, check_numbers, check_limits, check_origins, check_environment)
+def check_static(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """FLINT_STATIC_MANIFEST: the collected files exist and are those of static/."""
+    if not getattr(settings, "FLINT_STATIC_MANIFEST", False):
+        return []
+    from pathlib import Path
+
+    root = Path(settings.STATIC_ROOT)
+    if not (root / "staticfiles.json").exists():
+        return [
+            _error(
+                14,
+                f"FLINT_STATIC_MANIFEST is on but {root} holds no collected static files.",
+                "Run `python manage.py collectstatic --no-input` (scripts/run.sh does), "
+                "or unset FLINT_STATIC_MANIFEST.",
+            )
+        ]
+    built = Path(settings.STATICFILES_DIRS[0]) / "flint" / "SOURCES.sha256"
+    collected = root / "flint" / "SOURCES.sha256"
+    if built.exists() and (not collected.exists() or collected.read_text() != built.read_text()):
+        return [
+            _warning(
+                15,
+                "The collected static files are older than static/ (the front end was "
+                "rebuilt since): pages would get the old bundle.",
+                "Run `python manage.py collectstatic --no-input` again.",
+            )
+        ]
+    return []
+
+
+CHECKS = (
+    check_backend,
+    check_numbers,
+    check_limits,
+    check_origins,
+    check_environment,
+    check_static,
+)
 
 
 def register_checks() -> None:

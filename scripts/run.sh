@@ -15,4 +15,8 @@ if [ -z "$BASE_URL" ]; then
   $PY manage.py models fetch
 fi
 $PY manage.py migrate --no-input -v 0
+# Static files the Django way: collected into var/static with hashed names and gzip,
+# served by WhiteNoise with a year of caching (docs/benchmarks.md, "First load").
+export FLINT_STATIC_MANIFEST=1
+$PY manage.py collectstatic --no-input -v 0
 exec $PY manage.py runserver "${1:-127.0.0.1:8000}"

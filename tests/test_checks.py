@@ -75,8 +75,8 @@ def test_an_unknown_edit_format_names_the_setting_and_the_allowed_values() -> No
 
 
 def test_the_allowed_edit_formats_are_the_prompts() -> None:
-    # whole_file is the prompt's own layout; the others have their own rules.
-    assert set(checks.EDIT_FORMATS) == {"whole_file", *prompt._OTHER_FORMATS}
+    # search_replace and apply_patch have their own rules; whole_file is the default's.
+    assert set(checks.EDIT_FORMATS) == set(prompt._OTHER_FORMATS) | {"whole_file"}
 
 
 def test_an_unknown_local_model_suggests_the_close_one() -> None:
@@ -184,7 +184,7 @@ def test_every_variable_the_source_reads_is_known() -> None:
         "FLINT_MAX_MESSAGE_BYTES",
         "FLINT_IMPORT_MAX_BYTES",
     }
-    read = {name for name in read if not name.startswith("FLINT_TEST_")}
+    read = {name for name in read if not name.startswith(("FLINT_TEST_", "FLINT_BENCH_"))}
     assert read <= checks.KNOWN_ENV, sorted(read - checks.KNOWN_ENV)
 
 
@@ -246,3 +246,29 @@ def test_env_example_mentions_every_variable_of_the_readme() -> None:
     example = (ROOT / ".env.example").read_text()
     missing = {name for name in documented if f"# {name}=" not in example}
     assert not missing, sorted(missing)
+
+
+def test_the_static_manifest_must_be_collected_and_current(tmp_path: Path) -> None:
+    with override_settings(FLINT_STATIC_MANIFEST=True, STATIC_ROOT=tmp_path):
+        assert ids(checks.check_static()) == ["flint.E014"]
+        (tmp_path / "staticfiles.json").write_text("{}")
+        (tmp_path / "flint").mkdir()
+        (tmp_path / "flint" / "SOURCES.sha256").write_text("old\n")
+        assert ids(checks.check_static()) == ["flint.W015"]
+        built = Path(settings.STATICFILES_DIRS[0]) / "flint" / "SOURCES.sha256"
+        (tmp_path / "flint" / "SOURCES.sha256").write_text(built.read_text())
+        assert checks.check_static() == []
+    with override_settings(FLINT_STATIC_MANIFEST=False, STATIC_ROOT=tmp_path / "none"):
+        assert checks.check_static() == []
+
+
+def test_the_worker_gets_coep_by_its_plain_or_hashed_name() -> None:
+    from playground.preview.headers import static_headers
+
+    for url in ("/static/flint/py-worker.js", "/static/flint/py-worker.4533fc18ec55.js"):
+        headers: dict[str, str] = {}
+        static_headers(headers, "", url)
+        assert headers["Cross-Origin-Embedder-Policy"] == "require-corp", url
+    headers = {}
+    static_headers(headers, "", "/static/flint/app.453e937b1089.js")
+    assert headers == {}

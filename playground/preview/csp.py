@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.http.request import validate_host
+from django.templatetags.static import static
 
 Policy = dict[str, list[str]]
 
@@ -78,7 +79,12 @@ def frame_policy(request: HttpRequest, parent_origin: str) -> Policy:
         # scripts. 'unsafe-inline'/'unsafe-eval' are fine here: the document is
         # sandboxed into an opaque origin that owns nothing, and connect-src,
         # form-action and navigation limits keep it from talking to anyone.
-        "script-src": [f"{here}/static/flint/preview-frame.js", "'unsafe-inline'", "'unsafe-eval'"],
+        # (Its URL as served: with FLINT_STATIC_MANIFEST it carries its content hash.)
+        "script-src": [
+            f"{here}{static('flint/preview-frame.js')}",
+            "'unsafe-inline'",
+            "'unsafe-eval'",
+        ],
         "style-src": ["'unsafe-inline'"],
         "img-src": ["data:", "blob:"],
         "font-src": ["data:"],

@@ -61,7 +61,14 @@ def playground(request: HttpRequest, playground_id: str) -> HttpResponse:
         # The finished answers, for the transcript (the owner's instructions: owner only).
         "transcript": persistence.transcript_records(pg.id) if owner else [],
     }
-    return render(request, "playground/index.html", {"boot": boot, "playground": pg})
+    # Pyodide loads its files by their own names from this folder, so it is the
+    # plain folder URL (collectstatic keeps unhashed copies beside the hashed ones).
+    pyodide_url = f"{settings.STATIC_URL}pyodide/"
+    return render(
+        request,
+        "playground/index.html",
+        {"boot": boot, "playground": pg, "pyodide_url": pyodide_url},
+    )
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
