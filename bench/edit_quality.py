@@ -52,6 +52,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # run as a script
     sys.path.insert(0, str(REPO))
 
+from playground.testing import browser as browsers  # noqa: E402
 from playground.testing.servers import daphne_server, flint_env, migrate  # noqa: E402
 from playground.testing.upstream import Reply, ScriptedUpstream  # noqa: E402
 
@@ -59,7 +60,6 @@ HERE = REPO / "bench" / "edit_quality"
 TASKS_FILE = HERE / "tasks.toml"
 CHECKS_JS = (HERE / "checks.js").read_text()
 CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 NO_LIMITS = {
     "FLINT_LIMIT_GENERATIONS": "100000 per 10 minutes",
     "FLINT_LIMIT_GENERATIONS_IP": "100000 per 10 minutes",
@@ -196,35 +196,13 @@ ws.view.dispatch({changes: {from: 0, to: ws.view.state.doc.length, insert: text}
 
 
 def new_driver() -> Any:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    profile = tempfile.mkdtemp(prefix="flint-eq-chrome-")
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--window-size=1400,900",
-        f"--user-data-dir={profile}",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(60)
-    driver._eq_profile = profile
-    return driver
+    return browsers.new_driver(prefix="flint-eq-chrome-", page_load_timeout=60)
 
 
 def quit_driver(driver: Any) -> None:
     with contextlib.suppress(Exception):
         driver.quit()
-    shutil.rmtree(driver._eq_profile, ignore_errors=True)
+    shutil.rmtree(driver.flint_profile, ignore_errors=True)
 
 
 class Page:

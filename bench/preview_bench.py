@@ -25,9 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from playground.testing.browser import new_driver, open_playground
 from playground.testing.servers import daphne_server, flint_env, migrate
-from tests.browser.conftest import new_driver
-from tests.browser.preview_support import open_playground
 
 LOOP = """
 const [kind, n, done] = [arguments[0], arguments[1], arguments[arguments.length - 1]];

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 
+from playground.testing import browser as browsers
 from playground.testing.servers import daphne_server
 from playground.testing.upstream import ScriptedUpstream
 from tests.conftest import flint_env_for
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -37,27 +35,7 @@ def flint_server(
 def new_driver() -> webdriver.Chrome:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} missing: run scripts/test.sh, which installs chromium")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    profile = tempfile.mkdtemp(prefix="flint-chrome-")
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--disable-quic",
-        "--window-size=1400,900",
-        f"--user-data-dir={profile}",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(30)
-    driver._flint_profile = profile  # type: ignore[attr-defined]
+    driver: webdriver.Chrome = browsers.new_driver()
     return driver
 
 
@@ -66,7 +44,7 @@ def browser() -> Iterator[webdriver.Chrome]:
     driver = new_driver()
     yield driver
     driver.quit()
-    shutil.rmtree(driver._flint_profile, ignore_errors=True)  # type: ignore[attr-defined]
+    shutil.rmtree(driver.flint_profile, ignore_errors=True)  # type: ignore[attr-defined]
 
 
 @pytest.fixture

@@ -125,7 +125,7 @@ def test_share_opens_read_only_elsewhere_and_a_fork_is_independent(
         assert "fork-edit" not in by_testid(other, "share").text
     finally:
         other.quit()
-        shutil.rmtree(other._flint_profile, ignore_errors=True)  # type: ignore[attr-defined]
+        shutil.rmtree(other.flint_profile, ignore_errors=True)  # type: ignore[attr-defined]
     browser.refresh()
     wait_for(browser, lambda d: by_testid(d, "connection").text.strip() == "connected")
     assert "fork-edit" not in file_text(browser, "index.html")
