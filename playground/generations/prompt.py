@@ -1,33 +1,25 @@
 """Build the chat messages for one generation, within the model's context budget.
 
-Layout (issue #11; measured with bench/edit_quality.py, docs/benchmarks.md "Edit quality")::
+Two profiles, chosen by model size (issue #11; measured with bench/edit_quality.py,
+docs/benchmarks.md "Edit quality"):
 
-    system  rules for this playground's kind and this model's size, then every project
-            file as <file path="…"> around a fence labelled with the path, by path
-    (history: the answer so far, when a steered answer continues)
-    user    the request; for models of 1B and more also the open file and a one-line
-            reminder of the answer shape
+- **1B parameters and more**: the files in ``<file path="…">`` sections around a fence
+  labelled with the path; rules that ask for the smallest unit (one CSS rule, one
+  element, one function) in a fenced block labelled with its path, with an example of
+  the playground's own kind; after the request, the open file and a one-line reminder.
+  qwen2.5-coder-1.5b answered so with half the tokens for the same success rate.
+- **Under 1B**: the pre-#11 layout ("# Project files", "## path", labelled fences) and
+  wording, asking for the complete changed file. qwen2.5-coder-0.5b did worse with
+  every tagged, unit-first variant tried (it copies what it was last shown: a literal
+  fence in the rules, the example's change, the ``</file>`` after a file, the open-file
+  note); its echoes of the old headers are the edit engine's to strip.
 
-Tagged sections, not markdown headers: with "# Project files" and "## index.html"
-headers, qwen2.5-coder-0.5b echoed the headers into its answers and, inside a fence,
-into main.py. Tags alone (a plain fence or none inside) went worse: a model copying a
-file to change it closed its block with the ``</file>`` it had copied. So the fence
-inside each tag is labelled with the path, as an answer's should be: a copy lands in
-the right file, and an echo of the layout leaves prose tags outside any fence.
-
-What a tiny model copies, it answers with: rules for models under 1B name no literal
-fence (it continued a "like ```css style.css." into its answer, rules text and all),
-show no example (it answered the example's change), and their request comes alone (it
-edited the open file instead of the one asked about). They ask for the complete changed
-file; models of 1B and more are asked for the smallest unit (one CSS rule, one element,
-one function) with an example of the playground's own kind. Examples and file names
-are always the playground's own: the old prompt's "like ```html index.html" brought
-index.html answers to Python playgrounds.
-
-Order: the system message opens the prompt and stays byte-identical from turn to turn
-while the files do, so llama.cpp's prompt cache (and hosted prefix caches) skip
-re-reading it. The rules come before the files because they never change, and the files
-are sorted by path (not active file first) so switching tabs keeps the cache.
+Both: examples and file names are the playground's own (the old "like ```html
+index.html" brought index.html answers to Python playgrounds), and the system message
+opens the prompt, rules first (they never change) and then the files sorted by path, so
+it stays byte-identical from turn to turn and tab to tab while the files do, and
+llama.cpp's prompt cache (and hosted prefix caches) skip re-reading it. The request
+comes last, in the user message.
 
 Token counts: the model's own tokenizer when the backend offers one (the local model's
 server), else ~4 characters per token. Counting is skipped when even one token per byte
@@ -73,7 +65,7 @@ WEB = Kind(
     name="web",
     intro="a live web page playground: index.html, style.css and script.js make one page "
     "that repaints as you edit",
-    label="```css style.css",
+    label="```html index.html",
     units=(
         "- a style: only the CSS rule you change or add, selector and braces;\n"
         "- the page's content: the whole changed element (an element with an id, or all "
@@ -154,11 +146,11 @@ def model_params(model: str | None) -> float | None:
 
 
 def whole_files_for(model: str | None) -> bool:
-    """Models under 1B parameters answer with whole files, not the smallest unit.
+    """Models under 1B parameters get the whole-file profile (see the module docstring).
 
     Measured (docs/benchmarks.md, "Edit quality"): asked for one rule or function,
-    qwen2.5-coder-0.5b mostly copied an unrelated unit unchanged; asked for the whole
-    file, it copies the file and changes what was asked. The starters' files are small.
+    qwen2.5-coder-0.5b often copied an unrelated unit unchanged; the starters' files
+    are small enough to answer whole.
     """
     params = model_params(model)
     return params is not None and params < 1
@@ -175,14 +167,18 @@ def system_prompt(edit_format: str, kind: Kind = FILES, model: str | None = None
         rules = "Make the smallest change that does what the learner asks.\n"
         return head + rules + note + _OTHER_FORMATS[edit_format]
     if whole_files_for(model):
-        # No literal fence in these rules: a tiny model starts its answer by copying the
-        # prompt from a fence it saw, so the fences it sees are the files'.
-        # Nor "keep the rest exactly as it is": told that, it copied files unchanged.
-        return head + (
-            "Make the change the learner asks for. To change a file, answer with the "
-            "complete new file in one fenced code block whose first line names the language "
-            "and the path, the way each file below starts. If several files must change, "
-            "give one block per file. Then explain the change in one sentence.\n" + note
+        # Measured: the pre-#11 wording and layout served qwen2.5-coder-0.5b better than
+        # every tagged, unit-first variant tried; only its label is now the playground's
+        # own (it said ```html index.html to Python playgrounds too).
+        return (
+            "You are Flint, a coding assistant inside a live browser playground. The user's "
+            "project files are below. Make the smallest change that does what the user asks, "
+            "explain in one or two sentences, and keep the code valid at every step.\n"
+            "To change a file, answer with the complete new file in one fenced code block "
+            f"whose info line names the language and the path, like {kind.label}. For a small "
+            "change to a big file you may instead give just the complete changed functions, "
+            "classes or CSS rules in the fenced block. Never leave placeholders such as "
+            "'rest unchanged'."
         )
     return head + (
         "Make the smallest change that does what the learner asks. Answer with only the "
@@ -225,13 +221,16 @@ def build_messages(
     reminder = None if plain else REMINDER
     tail = _instruction_block(instruction, selection, active, kind, reminder)
     sizes = _Sizer(count_tokens, model)
-    pieces = {p: _file_block(p, files[p]) for p in sorted(files)}
+    block = _markdown_block if whole_files_for(model) else _file_block
+    pieces = {p: block(p, files[p]) for p in sorted(files)}
     if sizes.surely_fits([system, tail, *pieces.values(), *(m.content for m in history)],
                          budget_tokens):  # fmt: skip
         included, kept_history = list(pieces), history
     else:
         included, kept_history = _fit(sizes, system, tail, pieces, active, history, budget_tokens)
     project = "\n\n".join(pieces[p] for p in included)
+    if project and block is _markdown_block:
+        project = "# Project files\n\n" + project
     return (
         Message("system", f"{system.rstrip()}\n\n{project}" if project else system),
         *kept_history,
@@ -323,6 +322,10 @@ def _file_block(path: str, text: str) -> str:
     # The fence inside names the path as an answer's should: a small model copies the
     # file to change it, and the copy then lands in the right file.
     return f'<file path="{path}">\n```{_language(path)} {path}\n{body}```\n</file>'
+
+
+def _markdown_block(path: str, text: str) -> str:
+    return f"## {path}\n```{_language(path)} {path}\n{text}\n```"
 
 
 def _language(path: str) -> str:

@@ -36,7 +36,7 @@ def build(files: dict[str, str], **kw: object) -> tuple[Message, ...]:
         "active": next(iter(files)),
         "edit_format": "whole_file",
         "budget_tokens": 8000,
-        "model": "qwen2.5-coder-0.5b",
+        "model": "qwen2.5-coder-1.5b",
     }
     args.update(kw)
     return build_messages(**args)  # type: ignore[arg-type]
@@ -47,10 +47,11 @@ def everything(messages: tuple[Message, ...]) -> str:
 
 
 def test_a_python_playground_never_sees_web_file_names_or_examples() -> None:
-    text = everything(build(PYTHON, instruction="print 1 to 10"))
-    assert "main.py" in text
-    for web_word in ("index.html", "style.css", "script.js", "```css", "```html"):
-        assert web_word not in text
+    for model in ("qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b", "gpt-4.1-mini"):
+        text = everything(build(PYTHON, instruction="print 1 to 10", model=model))
+        assert "main.py" in text
+        for web_word in ("index.html", "style.css", "script.js", "```css", "```html"):
+            assert web_word not in text, (model, web_word)
 
 
 def test_a_web_playground_gets_a_css_example_and_its_own_file_names() -> None:
@@ -60,10 +61,14 @@ def test_a_web_playground_gets_a_css_example_and_its_own_file_names() -> None:
         assert "main.py" not in system and "python" not in system
 
 
-def test_a_tiny_model_sees_no_fence_before_the_first_file() -> None:
-    # It starts its answer by copying the prompt from a fence it saw.
-    system = build(WEB, model="qwen2.5-coder-0.5b")[0].content
-    assert system.index("```") > system.index('<file path="index.html">')
+def test_a_tiny_model_gets_the_measured_markdown_layout_with_its_own_label() -> None:
+    # The pre-#11 layout served qwen2.5-coder-0.5b best (docs/benchmarks.md); only the
+    # label is the playground's own now.
+    system = build(PYTHON, model="qwen2.5-coder-0.5b")[0].content
+    assert "like ```python main.py" in system
+    assert "# Project files\n\n## main.py\n```python main.py\n" in system
+    web = build(WEB, model="qwen2.5-coder-0.5b")[0].content
+    assert "like ```html index.html" in web and "## style.css\n```css style.css\n" in web
 
 
 def test_files_sit_in_tagged_sections_not_markdown_headers() -> None:
@@ -120,8 +125,8 @@ def test_models_under_1b_are_asked_for_the_whole_changed_file() -> None:
     assert "Example" not in messages[0].content, "a tiny model copies examples"
 
 
-def test_python_rules_keep_code_under_the_main_guard_for_every_size() -> None:
-    for model in ("qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b", "gpt-4.1-mini"):
+def test_python_rules_keep_code_under_the_main_guard_from_1b_up() -> None:
+    for model in ("qwen2.5-coder-1.5b", "gpt-4.1-mini"):
         assert '__name__ == "__main__"' in build(PYTHON, model=model)[0].content
 
 
