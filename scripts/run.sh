@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Install Flint and run it on its embedded defaults: SQLite, the in-memory channel
-# layer and, unless FLINT_BASE_URL is set, the local model. This is the README's
+# Install Flint and run it on its embedded defaults: SQLite, generation events in
+# memory and, unless FLINT_BASE_URL is set, the local model. This is the README's
 # run command. Usage: bash scripts/run.sh [HOST:PORT]   (default 127.0.0.1:8000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
