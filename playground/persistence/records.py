@@ -165,26 +165,6 @@ async def record_start(playground_id: str, gen_id: str, instruction: str) -> Non
     await database_sync_to_async(generation_begin)(playground_id, gen_id, instruction)
 
 
-def _record_finish(
-    gen_id: str,
-    answer: str,
-    reason: str,
-    stats: dict[str, Any],
-    events: list[dict[str, Any]] | None = None,
-) -> None:
-    generation_finish(gen_id, answer, _STATUS.get(reason, "error"), stats, events)
-
-
-async def record_finish(
-    gen_id: str,
-    answer: str,
-    reason: str,
-    stats: dict[str, Any],
-    events: list[dict[str, Any]] | None = None,
-) -> None:
-    await database_sync_to_async(_record_finish)(gen_id, answer, reason, stats, events)
-
-
 def generation_record(
     playground_id: str,
     gen_id: str,
