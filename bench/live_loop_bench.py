@@ -1130,6 +1130,7 @@ class Bench:
             "daphne_waited": meters[daphne].waited,
             "upstream_cpu": cpu["upstream"],
             "client_cpu": cpu["client"],
+            "client_waited": meters["client"].waited,
             "ok": ok,
             "timeouts": timeouts,
         }
@@ -1235,6 +1236,8 @@ class Bench:
                         f"{r['daphne_cpu']:.0f}%",
                         f"{r['daphne_waited']:.0f}%",
                         f"{r['daphne_us_per_token']:.1f}",
+                        f"{r['upstream_cpu']:.0f}%",
+                        f"{r['client_cpu']:.0f}% / {r['client_waited']:.0f}%",
                         f"{r['ok']}/{c}"
                         + (f" ({r['timeouts']} timed out)" if r["timeouts"] else ""),
                     ]
@@ -1256,6 +1259,8 @@ class Bench:
                     "daphne CPU",
                     "waited",
                     "us/tok",
+                    "upstream CPU",
+                    "client CPU / waited",
                     "text ok",
                 ],
                 rows,

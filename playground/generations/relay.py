@@ -16,6 +16,7 @@ assigned in send order with no locking.
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -23,6 +24,7 @@ from playground import protocol
 from playground.errors import FlintError
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
+TIMER_GRID = 0.004  # s; window timers fire on multiples of it (loop time)
 
 
 class FrameRelay:
@@ -97,7 +99,10 @@ class FrameRelay:
             if loop.time() >= due:
                 self._wake()
             else:
-                self._timer = loop.call_at(due, self._on_timer)
+                # On the timer grid the upstream reader paces its reads on
+                # (inference/sse_http.py): one wake-up of the process serves both, and
+                # every stream of the process.
+                self._timer = loop.call_at(math.ceil(due / TIMER_GRID) * TIMER_GRID, self._on_timer)
 
     def _on_timer(self) -> None:
         self._timer = None

@@ -132,7 +132,10 @@ class _Conn(asyncio.Protocol):
             if self.fast >= 2 and self.pacing is None and transport is not None:
                 if not self.paused:
                     transport.pause_reading()
-                self.pacing = self.loop.call_at(now + self.interval, self._resume)
+                # On a grid of ``interval`` (loop time): every paced connection, and the
+                # frame relays (generations/relay.py, the same 4 ms grid), wake together.
+                q = self.interval
+                self.pacing = self.loop.call_at((int(now / q + 0.5) + 1) * q, self._resume)
         self._wake()
 
     def _resume(self) -> None:
