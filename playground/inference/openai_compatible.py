@@ -33,6 +33,7 @@ from playground.inference.redact import MAX_UPSTREAM_MESSAGE, KeyFilter, redact
 from playground.inference.sse_http import HTTPStreamError, Origin, StreamPool
 
 _DONE = b"[DONE]"
+loads = orjson.loads
 # One SSE line carries one chunk of a few tokens; a line this long is not an
 # answer but a broken (or hostile) server, and buffering it would cost memory.
 MAX_LINE = 1024 * 1024
@@ -40,7 +41,7 @@ MAX_RETRY_AFTER = 86_400.0  # s; a longer (or unreadable) Retry-After is ignored
 # s; a streaming answer is read at most this often once its chunks come faster (a
 # real-time stream: a token per chunk per ms), so one read carries several tokens
 # (sse_http.py). Far under FLINT_FRAME_INTERVAL, which paces the frames anyway.
-READ_INTERVAL = 0.004
+READ_INTERVAL = 0.008
 
 
 class OpenAICompatibleBackend:
@@ -321,7 +322,37 @@ class _SSEState:
             if (raw and raw != b"\r") or not data:
                 continue  # comments, event names, keep-alives; a blank line after nothing
             # A blank line: the event is complete.
-            payloads = [data[0].strip()] if len(data) == 1 else _multiline(data)
+            if len(data) == 1:
+                payload = data[0]
+                data.clear()
+                self.data_size = 0
+                if payload.endswith(b"]") and payload.strip() == _DONE:
+                    self.done = True
+                    continue
+                try:
+                    chunk = loads(payload)
+                except orjson.JSONDecodeError:
+                    self.error = _bad_response("a data line that is not JSON")
+                    break
+                # Nearly every chunk: one choice with text (or none), checked inline.
+                if chunk.__class__ is dict and not chunk.get("usage") and "error" not in chunk:
+                    choices = chunk.get("choices")
+                    if choices.__class__ is list and len(choices) == 1:
+                        choice = choices[0]
+                        if choice.__class__ is dict and choice.get("finish_reason") is None:
+                            delta = choice.get("delta")
+                            content = delta.get("content") if delta.__class__ is dict else 0
+                            if content.__class__ is str:
+                                if content:
+                                    texts.append(content)
+                                continue
+                            if content is None:
+                                continue
+                finish, usage = self._chunk(chunk, texts, finish, usage)
+                if self.error is not None:
+                    break
+                continue
+            payloads = _multiline(data)
             data.clear()
             self.data_size = 0
             for payload in payloads:
@@ -329,7 +360,7 @@ class _SSEState:
                     self.done = True
                     break
                 try:
-                    chunk = orjson.loads(payload)
+                    chunk = loads(payload)
                 except orjson.JSONDecodeError:
                     self.error = _bad_response("a data line that is not JSON")
                     break
@@ -358,20 +389,6 @@ class _SSEState:
             return finish, usage
         choices = chunk.get("choices")
         raw_usage = chunk.get("usage")
-        # The shape of nearly every chunk, checked inline: one choice, text or nothing.
-        if not raw_usage and choices.__class__ is list and len(choices) == 1:
-            choice = choices[0]
-            if choice.__class__ is dict:
-                delta = choice.get("delta") or {}
-                reason = choice.get("finish_reason")
-                if delta.__class__ is dict and reason is None:
-                    text = delta.get("content")
-                    if text.__class__ is str:
-                        if text:
-                            texts.append(text)
-                        return finish, usage
-                    if text is None:
-                        return finish, usage
         try:
             usage = _usage(raw_usage) or usage
             for text, reason in _choices(choices):
