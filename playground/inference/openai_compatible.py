@@ -40,7 +40,7 @@ MAX_LINE = 1024 * 1024
 MAX_RETRY_AFTER = 86_400.0  # s; a longer (or unreadable) Retry-After is ignored
 # s; a streaming answer is read at most this often once its chunks come faster (a
 # real-time stream: a token per chunk per ms), so one read carries several tokens
-# (sse_http.py). Far under FLINT_FRAME_INTERVAL, which paces the frames anyway.
+# (sse_http.py). Half of FLINT_FRAME_INTERVAL, which paces the frames anyway.
 READ_INTERVAL = 0.008
 
 
