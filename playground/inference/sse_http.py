@@ -44,6 +44,7 @@ MAX_HEAD = 64 * 1024  # bytes of status line and headers
 MAX_CHUNK_LINE = 4096
 HIGH_WATER = 1024 * 1024  # unread body bytes before the socket is paused
 MAX_ERROR_BODY = 64 * 1024  # bytes of an error answer kept
+PACE_BELOW = 16 * 1024  # bytes; reads this large are not paced
 
 ErrorKind = Literal[
     "connect", "connect_timeout", "timeout", "closed", "protocol", "read_timeout", "broken"
@@ -118,13 +119,14 @@ class _Conn(asyncio.Protocol):
             self.paused = True
             if self.pacing is None:
                 transport.pause_reading()
-        if self.interval and self.body and self.state != _DONE:
+        if self.interval and self.body and self.state != _DONE and len(data) < PACE_BELOW:
             # Pacing: once the body comes in reads less than ``interval`` apart (a stream
             # at a real-time rate: one token per chunk, 1 ms apart), read at most once per
             # interval, so one read (and one wake-up of the reader) carries every chunk
             # that arrived meanwhile. The first reads of an answer never wait (no added
             # time to the first token); a wait adds at most ``interval`` to a token whose
-            # frame waits FLINT_FRAME_INTERVAL anyway.
+            # frame waits FLINT_FRAME_INTERVAL anyway. Large reads are never paced: a fast
+            # stream batches by itself, and one read per interval would cap its rate.
             now = self.last
             hot = self.resumed or now - self.last_body < self.interval
             self.fast = self.fast + 1 if hot else 0
