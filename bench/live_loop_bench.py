@@ -1130,7 +1130,6 @@ class Bench:
             "daphne_waited": meters[daphne].waited,
             "upstream_cpu": cpu["upstream"],
             "client_cpu": cpu["client"],
-            "client_waited": meters["client"].waited,
             "ok": ok,
             "timeouts": timeouts,
         }
@@ -1237,7 +1236,6 @@ class Bench:
                         f"{r['daphne_waited']:.0f}%",
                         f"{r['daphne_us_per_token']:.1f}",
                         f"{r['upstream_cpu']:.0f}%",
-                        f"{r['client_cpu']:.0f}% / {r['client_waited']:.0f}%",
                         f"{r['ok']}/{c}"
                         + (f" ({r['timeouts']} timed out)" if r["timeouts"] else ""),
                     ]
@@ -1260,7 +1258,6 @@ class Bench:
                     "waited",
                     "us/tok",
                     "upstream CPU",
-                    "client CPU / waited",
                     "text ok",
                 ],
                 rows,
