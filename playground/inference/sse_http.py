@@ -490,12 +490,11 @@ class StreamPool:
             conn = idle.pop()
             if (
                 conn.lost
-                or not conn.keep_alive
+                or not conn.keep_alive  # e.g. bytes arrived while it was idle
                 or conn.transport is None
                 or conn.transport.is_closing()
+                or now - conn.idle_since > KEEPALIVE_EXPIRY
             ):
-                continue
-            if now - conn.idle_since > KEEPALIVE_EXPIRY:
                 conn.close()
                 continue
             return conn
