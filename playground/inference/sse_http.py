@@ -8,7 +8,11 @@ layers of async iterators: ~200 us of CPU per token. Here the socket is an async
 ``Protocol``: the event loop calls ``data_received`` with whatever arrived, the chunked
 framing is undone in place, and the reader is woken once with *all* complete body bytes
 there are (many events when it fell behind, one at real-time rates). A read costs the
-loop's callback, a bytes find and one future.
+loop's callback, a regex match per chunk and one future. Since a wake-up of the process
+is most of what a small read costs, a connection whose small reads come less than
+``interval`` apart is then read at most once per ``interval`` (paused meanwhile; the
+first reads of an answer never wait), on a grid of loop time shared with the frame
+relays' timers, so one wake-up serves every stream.
 
 What it does (everything else stays on the SDK path, see openai_compatible.py): http
 and https (``ssl`` with the SDK's own context, so ``SSL_CERT_FILE`` and friends work the
