@@ -145,3 +145,25 @@ async def test_restarting_the_window_sends_the_next_text_at_once() -> None:
     await asyncio.wait_for(_until(lambda: len(sink.frames) == 2), 1)
     r.close()
     await task
+
+
+async def test_an_idle_relay_sleeps_instead_of_spinning() -> None:
+    sink = Sink()
+    r = relay(sink, interval=0.001)
+    task = asyncio.create_task(r.run())
+    r.push_text("a", 1)
+    await asyncio.wait_for(_until(lambda: len(sink.frames) == 1), 1)
+    waits = 0
+    poke = r._poke
+
+    def counting() -> None:  # the sender calls it each time before it waits
+        nonlocal waits
+        waits += 1
+        poke()
+
+    r._poke = counting  # type: ignore[method-assign]
+    for _ in range(5):  # past the window: a relay that spun would never yield back
+        await asyncio.sleep(0.005)
+    assert waits <= 1, f"the relay woke {waits} times with nothing to send"
+    r.close()
+    await task
