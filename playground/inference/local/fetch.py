@@ -231,17 +231,14 @@ def _from_hub(
     logging.getLogger("huggingface_hub").setLevel(logging.ERROR)
     try:
         downloaded = Path(
-            cast(
-                str,
-                hf_hub_download(
-                    repo_id=spec.hub_repo,
-                    filename=spec.hub_file,
-                    revision=spec.hub_revision,
-                    local_dir=staging,
-                    endpoint=endpoint,
-                    etag_timeout=HUB_CONNECT_TIMEOUT * 3,
-                    tqdm_class=cast(Any, bar),
-                ),
+            hf_hub_download(
+                repo_id=spec.hub_repo,
+                filename=spec.hub_file,
+                revision=spec.hub_revision,
+                local_dir=staging,
+                endpoint=endpoint,
+                etag_timeout=HUB_CONNECT_TIMEOUT * 3,
+                tqdm_class=cast(Any, bar),
             )
         )
     except LocalEntryNotFoundError:
