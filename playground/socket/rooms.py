@@ -9,8 +9,8 @@ persistence/choice.py) or its next connect, not at once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -18,30 +18,38 @@ log = logging.getLogger(__name__)
 
 Listener = Callable[[dict[str, Any]], Awaitable[None]]
 
-_rooms: dict[str, set[Listener]] = {}
+# Per event loop (a socket belongs to the loop that runs it; one per server process).
+_by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, set[Listener]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _rooms() -> dict[str, set[Listener]]:
+    return _by_loop.setdefault(asyncio.get_running_loop(), {})
 
 
 def join(playground: str, listener: Listener) -> None:
-    _rooms.setdefault(playground, set()).add(listener)
+    _rooms().setdefault(playground, set()).add(listener)
 
 
 def leave(playground: str, listener: Listener) -> None:
-    room = _rooms.get(playground)
+    rooms = _rooms()
+    room = rooms.get(playground)
     if room is None:
         return
     room.discard(listener)
     if not room:
-        del _rooms[playground]
+        del rooms[playground]
 
 
 async def publish(playground: str, message: dict[str, Any]) -> None:
     """Send ``message`` to every socket of ``playground`` in this process."""
-    await _send(list(_rooms.get(playground, ())), message)
+    await _send(list(_rooms().get(playground, ())), message)
 
 
 async def publish_all(message: dict[str, Any]) -> None:
     """Send ``message`` to every socket of every playground in this process."""
-    await _send([listener for room in list(_rooms.values()) for listener in room], message)
+    await _send([listener for room in list(_rooms().values()) for listener in room], message)
 
 
 async def _send(listeners: list[Listener], message: dict[str, Any]) -> None:
@@ -50,5 +58,4 @@ async def _send(listeners: list[Listener], message: dict[str, Any]) -> None:
     )
     for result in results:
         if isinstance(result, Exception):  # a socket closing as we send: not the others' problem
-            with contextlib.suppress(Exception):
-                log.debug("room listener failed: %r", result)
+            log.debug("room listener failed: %r", result)
