@@ -127,8 +127,8 @@ if FLINT_BASE_URL:
         "PREDICTION": env_bool("FLINT_PREDICTION", False),
     }
 else:
-    # Defaults measured on a 2-core machine (docs/benchmarks.md, "Local model"):
-    # the 0.5B decodes 2-3x faster than the 1.5B there, and llama.cpp with 2
+    # Defaults measured on a 2-core machine (docs/benchmarks.md, "Local model" and
+    # "Edit quality"): the model is the registry's default, and llama.cpp with 2
     # threads collapses as soon as Daphne takes a core, so 1 thread.
     FLINT_BACKEND = {
         "BACKEND": "playground.inference.local.backend.LocalModelBackend",
