@@ -113,8 +113,8 @@ if FLINT_API not in _API_BACKENDS:
     from django.core.exceptions import ImproperlyConfigured
 
     raise ImproperlyConfigured(f"FLINT_API must be one of {', '.join(_API_BACKENDS)}.")
-# Defaults measured on a 2-core machine (docs/benchmarks.md, "Local model"):
-# the 0.5B decodes 2-3x faster than the 1.5B there, and llama.cpp with 2
+# Defaults measured on a 2-core machine (docs/benchmarks.md, "Local model" and
+# "Edit quality"): the model is the registry's default, and llama.cpp with 2
 # threads collapses as soon as Daphne takes a core, so 1 thread. Defined even with
 # FLINT_BASE_URL set: the page can switch a playground to a local model
 # (playground/inference/catalog.py), which is then run with these settings.

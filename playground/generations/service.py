@@ -20,7 +20,7 @@ from playground import persistence, protocol
 from playground.edits import EditStream
 from playground.edits.offsets import utf16_to_py
 from playground.errors import FlintError
-from playground.generations.prompt import build_messages
+from playground.generations.prompt import STOP, build_messages
 from playground.generations.quotas import Refusal, get_limiter
 from playground.generations.relay import Send
 from playground.generations.runner import Generation, OnFinish, new_generation_id
@@ -267,7 +267,10 @@ def build_generation(
         )
         active = files.get(message.active) if prediction is not None and message.active else None
         return ChatRequest(
-            messages=messages(files, note, history), session=session, prediction=active
+            messages=messages(files, note, history),
+            session=session,
+            prediction=active,
+            stop=STOP,
         )
 
     return Generation(
@@ -276,6 +279,7 @@ def build_generation(
             messages=messages(files, message.instruction, ()),
             session=session,
             prediction=prediction,
+            stop=STOP,
         ),
         send=publish,
         retry=RetryPolicy(settings.FLINT_RETRIES, settings.FLINT_RETRY_MAX_WAIT),
