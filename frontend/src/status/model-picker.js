@@ -9,7 +9,7 @@
 // Protocol: docs/protocol.md.
 
 import { h } from "../ui/dom.js";
-import { trapKeys } from "../ui/dialog.js";
+import { closePanel, trapKeys } from "../ui/dialog.js";
 import { PROTOCOL } from "../session/session.js";
 
 // → the picker (window.flint.models).
@@ -139,12 +139,8 @@ class ModelPicker {
     this.ask();
   }
 
-  close({ focus = false } = {}) {
-    const had = this.panel?.contains(document.activeElement);
-    this.panel?.remove();
-    this.panel = null;
-    this.button.setAttribute("aria-expanded", "false");
-    if (focus || had) this.button.focus();
+  close(options) {
+    closePanel(this, options);
   }
 
   // -- drawing -------------------------------------------------------------------------
