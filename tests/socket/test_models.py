@@ -245,10 +245,9 @@ async def test_only_local_models_are_downloaded(two_models: ScriptedUpstream) ->
 DATA = b"GGUF" + bytes(range(256)) * 4000  # ~1 MB
 
 
-@pytest.fixture
-def tiny_model(tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeHub]:
-    settings.VAR_DIR = tmp_path / "var"
-    spec = ModelSpec(
+def tiny_spec(parts: tuple[Any, ...] = ()) -> ModelSpec:
+    """A registry entry for DATA, served by the test's hub (or by wheel ``parts``)."""
+    return ModelSpec(
         name="tiny-test",
         description="synthetic",
         sha256=hashlib.sha256(DATA).hexdigest(),
@@ -256,8 +255,14 @@ def tiny_model(tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch) -
         size=len(DATA),
         hub_repo="flint-tests/Tiny-GGUF",
         hub_file="tiny.gguf",
-        parts=(),
+        parts=parts,
     )
+
+
+@pytest.fixture
+def tiny_model(tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeHub]:
+    settings.VAR_DIR = tmp_path / "var"
+    spec = tiny_spec()
     monkeypatch.setitem(registry.MODELS, spec.name, spec)
     with FakeHub() as hub:
         hub.add(spec.hub_repo, spec.hub_file, DATA)
@@ -368,16 +373,7 @@ async def test_with_the_hub_unreachable_the_page_download_falls_back_to_the_whee
     monkeypatch.setenv("PIP_NO_INDEX", "1")
     monkeypatch.setenv("PIP_FIND_LINKS", str(links))
     monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{free_port()}")  # nobody listens
-    spec = ModelSpec(
-        name="tiny-test",
-        description="synthetic",
-        sha256=hashlib.sha256(DATA).hexdigest(),
-        hash_source="computed in the test",
-        size=len(DATA),
-        hub_repo="flint-tests/Tiny-GGUF",
-        hub_file="tiny.gguf",
-        parts=tuple(parts),
-    )
+    spec = tiny_spec(tuple(parts))
     monkeypatch.setitem(registry.MODELS, spec.name, spec)
     comm = await connect()
     await comm.send_json_to({"type": "model.fetch", "model": "local:tiny-test"})
