@@ -1140,23 +1140,31 @@ class Bench:
             yield
             return
         self.args.py_spy.mkdir(parents=True, exist_ok=True)
-        out = self.args.py_spy / f"daphne-{name}.txt"
-        spy = subprocess.Popen(
-            [*PY_SPY, "--pid", str(self.pids["daphne"]), "--output", str(out)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        time.sleep(0.5)  # let it attach
+        spies = []
+        gil = ["--gil"] if self.args.py_spy_gil else []
+        for key, pid in self.pids.items():  # every Daphne of the run
+            if not key.startswith("daphne"):
+                continue
+            out = self.args.py_spy / f"{key}-{name}.txt"
+            spy = subprocess.Popen(
+                [*PY_SPY, *gil, "--pid", str(pid), "--output", str(out)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            spies.append((spy, out))
+        time.sleep(0.5)  # let them attach
         try:
             yield
         finally:
-            spy.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT
-            try:
-                spy.wait(30)
-            except subprocess.TimeoutExpired:
-                spy.kill()
-                spy.wait(5)
-            self.emit(f"(py-spy samples of Daphne during {name}: {out})\n")
+            for spy, _ in spies:
+                spy.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT
+            for spy, out in spies:
+                try:
+                    spy.wait(30)
+                except subprocess.TimeoutExpired:
+                    spy.kill()
+                    spy.wait(5)
+                self.emit(f"(py-spy samples of a Daphne during {name}: {out})\n")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -1171,6 +1179,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--json", type=Path, help="also write the raw results here")
     p.add_argument(
         "--py-spy", type=Path, metavar="DIR", help="profile Daphne per section with py-spy into DIR"
+    )
+    p.add_argument(
+        "--py-spy-gil",
+        action="store_true",
+        help="with --py-spy: sample only the thread holding the GIL (where Python spends CPU)",
     )
     args = p.parse_args(argv)
     sections = args.only or list(SECTIONS)
