@@ -195,13 +195,15 @@ def generation_record(
     backfill: bool = False,
     begun: bool | None = None,
     created_at: datetime | None = None,
+    plain: bool = False,
 ) -> None:
     """Write a finished generation's record: an INSERT, or an UPDATE of the begun one.
 
-    ``begun``: whether its record was begun (True: UPDATE, else INSERT; None: not
-    known, try the INSERT first). ``backfill`` (several server processes): a model
-    revision saved on another process before the record existed gets its instruction
-    too (a second statement).
+    ``begun``: whether its record was begun (True: UPDATE, else INSERT). Not begun, the
+    INSERT runs in a savepoint and a duplicate id turns it into the UPDATE, unless
+    ``plain`` (the record writer's first try): then a duplicate raises. ``backfill``
+    (several server processes): a model revision saved on another process before the
+    record existed gets its instruction too (a second statement).
     """
     text = plain_text(instruction)
     fields = {
@@ -216,6 +218,8 @@ def generation_record(
         updated = GenerationRecord.objects.filter(id=gen_id).update(**fields)
         if not updated:  # its begin write failed: the end still records it
             _insert(gen_id, playground_id, created_at, fields)
+    elif plain:
+        _insert(gen_id, playground_id, created_at, fields)
     else:
         try:
             with transaction.atomic():
@@ -226,7 +230,9 @@ def generation_record(
         Revision.objects.filter(
             playground_id=playground_id, generation_id=gen_id, instruction=""
         ).update(instruction=text)
-    forget_generation(gen_id)
+    # A save asks for the pending instruction first, then the record: the entry may
+    # go only once the record is committed (at once outside a transaction).
+    transaction.on_commit(lambda: forget_generation(gen_id))
 
 
 _FIELDS = GenerationRecord._meta.concrete_fields
@@ -342,7 +348,7 @@ class _Job:
         self.end = end  # None: begin the record ("running")
         self.begun = begun
 
-    def write(self) -> None:
+    def write(self, *, plain: bool) -> None:
         if self.end is None:
             fields = {"instruction": plain_text(self.instruction)}
             _insert(self.gen_id, self.playground_id, self.created_at, fields)
@@ -353,23 +359,29 @@ class _Job:
             self.instruction,
             begun=self.begun,
             created_at=self.created_at,
+            plain=plain,
             **self.end,
         )
 
 
 def _write(jobs: list[_Job]) -> None:
+    """Write ``jobs`` in order: plain statements, one job in autocommit (its statement
+    is its transaction), several in one transaction; if that fails (a duplicate id, a
+    playground deleted meanwhile), each job again on its own, the careful way."""
     try:
-        with transaction.atomic():
-            for job in jobs:
-                job.write()
+        if len(jobs) == 1:
+            jobs[0].write(plain=True)
+        else:
+            with transaction.atomic():
+                for job in jobs:
+                    job.write(plain=True)
         return
     except Exception:
-        if len(jobs) == 1:
-            raise
-    for job in jobs:  # one failed: write the others each on its own
+        pass
+    for job in jobs:
         try:
             with transaction.atomic():
-                job.write()
+                job.write(plain=False)
         except Exception:
             log.exception("could not write the record of generation %s", job.gen_id)
 
@@ -394,7 +406,7 @@ class TurnRecord:
         self.created_at = timezone.now()
         self.begun = False
         # Until the record is written, a model save of its edits finds its instruction here.
-        expect_generation(gen_id, instruction)
+        expect_generation(gen_id, instruction, playground_id)
         loop = asyncio.get_running_loop()
         self._timer: asyncio.TimerHandle | None = loop.call_later(BEGIN_AFTER, self._begin)
 

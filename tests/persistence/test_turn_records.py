@@ -112,7 +112,9 @@ async def test_records_that_queue_up_are_written_together(pid: str) -> None:
 
 async def test_until_written_a_save_finds_the_instruction(pid: str) -> None:
     turn = persistence.TurnRecord(pid, "g_pending", "the instruction")
-    assert persistence.pending.unrecorded_instruction("g_pending") == "the instruction"
+    pending = persistence.pending.unrecorded_instruction
+    assert pending("g_pending", pid) == "the instruction"
+    assert pending("g_pending", "p_other") is None  # only to a save of its own playground
     turn.finish("a", "stop", STATS, EVENTS)
     assert await persistence.records_flushed()
-    assert persistence.pending.unrecorded_instruction("g_pending") is None
+    assert pending("g_pending", pid) is None
