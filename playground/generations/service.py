@@ -107,6 +107,7 @@ async def start_generation(
         # The turn's one database write, after gen.done has gone out, on the record
         # writer's thread: the record with what was asked and answered, and the
         # transcript's events (off the path of the next first token).
+        watch.cancel()
         record.finish(
             "".join(gen.answer),
             reason,
@@ -145,7 +146,7 @@ async def start_generation(
 
     await hub.open(generation.id, control)
     generation.start()
-    _keep(asyncio.create_task(_stop_when_abandoned(generation, hub, playground)))
+    watch = _Watch(generation, hub, playground)
     return generation
 
 
@@ -158,16 +159,46 @@ def _keep(task: asyncio.Task[None]) -> None:
     task.add_done_callback(_background.discard)
 
 
-async def _stop_when_abandoned(generation: Generation, hub: Hub, playground: str) -> None:
-    """Stop a generation nobody has watched for FLINT_ORPHAN_GRACE seconds."""
-    grace = settings.FLINT_ORPHAN_GRACE
-    while generation.running:
-        await asyncio.sleep(min(1.0, grace / 4))
+class _Watch:
+    """Stop a generation nobody has watched for FLINT_ORPHAN_GRACE seconds.
+
+    Checked every min(1 s, grace / 4) while the generation runs, from a timer: a
+    turn shorter than that starts no task for it (and keeps nothing alive after it).
+    """
+
+    __slots__ = ("generation", "grace", "hub", "interval", "playground", "timer")
+
+    def __init__(self, generation: Generation, hub: Hub, playground: str) -> None:
+        self.generation = generation
+        self.hub = hub
+        self.playground = playground
+        self.grace = settings.FLINT_ORPHAN_GRACE
+        self.interval = min(1.0, self.grace / 4)
+        self.timer: asyncio.TimerHandle | None = None
+        self._schedule()
+
+    def _schedule(self) -> None:
+        self.timer = asyncio.get_running_loop().call_later(self.interval, self._tick)
+
+    def _tick(self) -> None:
+        self.timer = None
+        if self.generation.running:
+            _keep(asyncio.create_task(self._check()))
+
+    async def _check(self) -> None:
+        generation = self.generation
         with contextlib.suppress(Exception):
-            await hub.refresh_claim(playground, generation.id)
-        since = await hub.watched_since(generation.id)
-        if since is not None and time.monotonic() - since > grace:
+            await self.hub.refresh_claim(self.playground, generation.id)
+        since = await self.hub.watched_since(generation.id)
+        if since is not None and time.monotonic() - since > self.grace:
             await generation.stop("abandoned")
+        elif generation.running:
+            self._schedule()
+
+    def cancel(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
 
 
 def build_generation(
