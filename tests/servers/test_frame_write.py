@@ -1,0 +1,61 @@
+"""Daphne's WebSocket frames are written without autobahn's per-frame debug formatting."""
+
+from __future__ import annotations
+
+import collections
+from typing import Any
+
+import pytest
+
+from flint import serving
+
+
+class Transport:
+    def __init__(self) -> None:
+        self.written: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.written.append(data)
+
+
+def protocol() -> Any:
+    serving.install()
+    from autobahn.websocket.protocol import TrafficStats, WebSocketProtocol
+    from daphne import server
+
+    factory = server.WebSocketFactory(object(), server="Daphne")
+    proto = factory.protocol()
+    proto.factory = factory
+    proto.transport = Transport()
+    proto.send_queue = collections.deque()
+    proto.logOctets = False
+    proto.state = WebSocketProtocol.STATE_OPEN
+    proto.trafficStats = TrafficStats()
+    return proto
+
+
+def test_a_frame_is_written_as_autobahn_writes_it_without_the_debug_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from autobahn import util
+
+    proto = protocol()
+    formatted: list[Any] = []
+    monkeypatch.setattr(util, "hl", lambda *a, **k: formatted.append(a) or "")
+    proto.sendData(b"\x81\x03abc")
+    assert proto.transport.written == [b"\x81\x03abc"]
+    assert proto.trafficStats.outgoingOctetsWireLevel == 5
+    assert formatted == []  # nothing formatted for a log line nobody reads
+
+
+def test_with_autobahn_debug_on_its_own_path_logs_the_frame() -> None:
+    proto = protocol()
+    lines: list[str] = []
+    proto.log.debug = lambda fmt, **kw: lines.append(fmt)
+    proto.sendData(b"\x81\x01x")
+    assert proto.transport.written == [b"\x81\x01x"] and lines
+    queued = protocol()
+    queued.send_queue.append((b"first", False))  # a queued write keeps its order
+    queued._trigger = lambda: None
+    queued.sendData(b"second")
+    assert queued.transport.written == [] and list(queued.send_queue)[-1] == (b"second", False)
