@@ -7,6 +7,13 @@ first (a "running" row, then an UPDATE at the end), so that one that dies with i
 process leaves a record the next start-up closes (flint/serving.py, #12). A crash in
 a generation's first ``BEGIN_AFTER`` seconds leaves no record: the page is told the
 generation is unknown rather than that the server restarted.
+
+On SQLite the writer's own connection commits with ``synchronous=NORMAL`` (the other
+connections keep SQLite's FULL): in WAL mode a commit then survives the process
+dying, which is what crash recovery needs, but not a power cut, which may lose the
+last records written (never corrupt the file). It spares an fsync per record: ~0.1 ms
+of CPU, and milliseconds of holding the write lock on a busy disk, that a save of
+the user's files would otherwise wait behind.
 """
 
 from __future__ import annotations
@@ -289,6 +296,7 @@ class RecordWriter:
         self._done = threading.Condition()
         self.submitted = 0
         self.written = 0  # jobs handled (written, or failed and logged)
+        self._tuned: Any = None  # the SQLite connection set to synchronous=NORMAL
 
     def submit(self, job: _Job) -> None:
         if self._thread is None:
@@ -318,6 +326,7 @@ class RecordWriter:
                     break
             try:
                 close_old_connections()  # as Django does around a request
+                self._tune()
                 _write(jobs)
             except Exception:
                 log.exception("could not write %d generation record(s)", len(jobs))
@@ -327,6 +336,16 @@ class RecordWriter:
                 with self._done:
                     self.written += len(jobs)
                     self._done.notify_all()
+
+    def _tune(self) -> None:
+        conn = connections[DEFAULT_DB_ALIAS]
+        if conn.vendor != "sqlite":
+            return
+        conn.ensure_connection()
+        if conn.connection is not self._tuned:
+            with conn.cursor() as cursor:
+                cursor.execute("PRAGMA synchronous=NORMAL")
+            self._tuned = conn.connection
 
 
 class _Job:

@@ -118,3 +118,31 @@ async def test_until_written_a_save_finds_the_instruction(pid: str) -> None:
     turn.finish("a", "stop", STATS, EVENTS)
     assert await persistence.records_flushed()
     assert pending("g_pending", pid) is None
+
+
+def test_on_sqlite_only_the_writers_connection_skips_the_fsync() -> None:
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "sqlite":
+        pytest.skip("a SQLite setting")
+
+    def pragma(name: str) -> Any:
+        with connections["default"].cursor() as cursor:
+            cursor.execute(f"PRAGMA {name}")
+            return cursor.fetchone()[0]
+
+    records.RecordWriter()._tune()  # what the writer's thread does to its connection
+    assert pragma("synchronous") == 1  # NORMAL
+    assert pragma("journal_mode") == "wal"  # so a commit survives the process dying
+    seen: list[Any] = []
+
+    def other() -> None:  # any other thread's connection (a save's) is untouched
+        seen.append(pragma("synchronous"))
+        connections.close_all()
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    thread.join()
+    assert seen == [2]  # FULL
