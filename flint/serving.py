@@ -29,7 +29,9 @@ in subclasses of Daphne's request and WebSocket classes:
   (colouring three values with click) whatever the log level, unless its debug
   log is on;
 * when the server starts, generation records left "running" by a process
-  that died mid-answer are closed (``close_dead_generations``).
+  that died mid-answer are closed (``close_dead_generations``), and the objects
+  of start-up (Django, the app, the libraries: ~165,000) are moved out of the
+  garbage collector's way (``freeze_startup_objects``).
 
 Written against Daphne 4.2 (pinned in pyproject.toml); tests/servers/
 test_hardening.py drives each behaviour through a real Daphne process.
@@ -37,6 +39,7 @@ test_hardening.py drives each behaviour through a real Daphne process.
 
 from __future__ import annotations
 
+import gc
 import logging
 from typing import Any
 
@@ -122,6 +125,21 @@ def close_dead_generations() -> int:
     if closed:
         log.warning("closed %d generation record(s) left running by a stopped process", closed)
     return closed
+
+
+def freeze_startup_objects() -> int:
+    """Collect once, then move every object alive now to the collector's permanent
+    generation (``gc.freeze``); how many.
+
+    They live as long as the process (modules, classes, settings, URL patterns), and
+    a full collection walks them all: ~45 ms on this project's 2-core machine, a
+    pause in whatever turn it falls on, every few tens of thousands of surviving
+    objects. Frozen, they are no longer walked; what is created later is collected
+    as before.
+    """
+    gc.collect()
+    gc.freeze()
+    return gc.get_freeze_count()
 
 
 def _txaio_no_op() -> Any:
@@ -254,6 +272,7 @@ def install() -> None:
 
     def run(self: Any) -> Any:
         close_dead_generations()  # before the first request: nothing of ours runs yet
+        freeze_startup_objects()
         return base_run(self)
 
     server.Server.run = run

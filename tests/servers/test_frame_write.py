@@ -1,4 +1,4 @@
-"""Daphne's WebSocket frames are written without autobahn's per-frame debug formatting."""
+"""Daphne set-up in process: frames without autobahn's debug formatting, start-up frozen."""
 
 from __future__ import annotations
 
@@ -59,3 +59,14 @@ def test_with_autobahn_debug_on_its_own_path_logs_the_frame() -> None:
     queued._trigger = lambda: None
     queued.sendData(b"second")
     assert queued.transport.written == [] and list(queued.send_queue)[-1] == (b"second", False)
+
+
+def test_start_up_objects_are_frozen_out_of_the_collectors_walks() -> None:
+    import gc
+
+    try:
+        frozen = serving.freeze_startup_objects()
+        assert frozen > 1000 and gc.get_freeze_count() == frozen
+        assert gc.isenabled()  # later objects are still collected
+    finally:
+        gc.unfreeze()
