@@ -27,7 +27,9 @@ in subclasses of Daphne's request and WebSocket classes:
   (1000-1003, 1007-1011, 3000-4999), so the flood cut-off's 1008 goes out;
 * a frame is written without the debug line autobahn formats for each one
   (colouring three values with click) whatever the log level, unless its debug
-  log is on;
+  log is on; and on a plain TCP connection with nothing queued it is sent at once
+  (``_write_now``), where Twisted would queue it, watch the socket for writing
+  and send it on the loop's next pass;
 * when the server starts, generation records left "running" by a process
   that died mid-answer are closed (``close_dead_generations``), and the objects
   of start-up (Django, the app, the libraries: ~165,000) are moved out of the
@@ -142,6 +144,33 @@ def freeze_startup_objects() -> int:
     return gc.get_freeze_count()
 
 
+def _write_now(transport: Any, data: bytes) -> bool:
+    """Send ``data`` on a plain TCP transport now, if nothing is queued before it.
+
+    Twisted's ``write`` always queues: it registers the socket for writing (an
+    epoll_ctl), sends on the loop's next pass and unregisters (another). For one
+    frame with an empty queue that is a loop pass and two system calls more than
+    sending. What the socket does not take now is queued the usual way, behind
+    nothing, so the order holds. False (the caller writes the usual way) under TLS,
+    with anything queued, or on a connection closing or lost.
+    """
+    if (
+        getattr(transport, "TLS", True)  # not Twisted's plain TCP connection, or TLS
+        or not getattr(transport, "connected", False)
+        or transport.disconnecting
+        or transport._writeDisconnected
+        or transport._tempDataBuffer
+        or len(transport.dataBuffer) > transport.offset
+    ):
+        return False
+    sent = transport.writeSomeData(data)
+    if not isinstance(sent, int):  # the connection is lost: Twisted's write sees to it
+        return False
+    if sent < len(data):
+        transport.write(data[sent:])
+    return True
+
+
 def _txaio_no_op() -> Any:
     """What a disabled txaio log level is bound to (autobahn logs through txaio)."""
     try:
@@ -245,7 +274,8 @@ def install() -> None:
             if sync or chopsize or self.send_queue or self.logOctets or self.log.debug is not no_op:
                 super().sendData(data, sync, chopsize)
                 return
-            self.transport.write(data)
+            if not _write_now(self.transport, data):
+                self.transport.write(data)
             if self.state == self.STATE_OPEN:
                 self.trafficStats.outgoingOctetsWireLevel += len(data)
             elif self.state in (self.STATE_CONNECTING, self.STATE_PROXY_CONNECTING):

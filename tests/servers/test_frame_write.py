@@ -70,3 +70,40 @@ def test_start_up_objects_are_frozen_out_of_the_collectors_walks() -> None:
         assert gc.isenabled()  # later objects are still collected
     finally:
         gc.unfreeze()
+
+
+class PlainTCP(Transport):
+    """What _write_now reads of Twisted's tcp.Connection."""
+
+    TLS = False
+    connected = True
+    disconnecting = False
+    _writeDisconnected = False
+    dataBuffer = b""
+    offset = 0
+
+    def __init__(self, takes: int) -> None:
+        super().__init__()
+        self.takes = takes  # bytes the socket accepts now
+        self._tempDataBuffer: list[bytes] = []
+        self.sent: list[bytes] = []
+
+    def writeSomeData(self, data: bytes) -> int:
+        self.sent.append(bytes(data[: self.takes]))
+        return min(self.takes, len(data))
+
+
+def test_on_plain_tcp_with_nothing_queued_a_frame_is_sent_at_once() -> None:
+    whole = PlainTCP(takes=1 << 20)
+    assert serving._write_now(whole, b"frame") and whole.sent == [b"frame"]
+    assert whole.written == []  # nothing left for the loop's next pass
+    part = PlainTCP(takes=2)
+    assert serving._write_now(part, b"frame")
+    assert part.sent == [b"fr"] and part.written == [b"ame"]  # the rest, queued in order
+    queued = PlainTCP(takes=1 << 20)
+    queued._tempDataBuffer = [b"earlier"]
+    assert not serving._write_now(queued, b"later") and queued.sent == []
+    tls = PlainTCP(takes=1 << 20)
+    tls.TLS = True
+    assert not serving._write_now(tls, b"x") and tls.sent == []
+    assert not serving._write_now(Transport(), b"x")  # not Twisted's TCP transport
