@@ -25,6 +25,7 @@ Sections (all printed side by side in one run):
    turn; then steer -> first continuation token on both (native steer on the socket).
 
 Run:  python bench/live_loop_bench.py [--quick] [--only rate|ttft|turn|steer|concurrent|upstreams]
+      [--baseline REV]  (upstreams: the same socket turns through a Daphne of REV too, interleaved)
 """
 
 from __future__ import annotations
