@@ -177,6 +177,7 @@ def test_every_variable_the_source_reads_is_known() -> None:
     # Names of settings (not variables) that share the prefix.
     read -= {
         "FLINT_BACKEND",
+        "FLINT_LOCAL_BACKEND",
         "FLINT_HUB",
         "FLINT_LIMITS",
         "FLINT_REDIS_URL",

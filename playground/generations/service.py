@@ -87,7 +87,11 @@ async def admit(requester: Requester) -> None:
 
 
 async def start_generation(
-    playground: str, message: protocol.GenStart, requester: Requester
+    playground: str,
+    message: protocol.GenStart,
+    requester: Requester,
+    *,
+    model: str | None = None,
 ) -> Generation:
     """Claim the playground, build the generation and start it: the one way in.
 
@@ -96,7 +100,8 @@ async def start_generation(
     page, an SSE response) read the same events. Raises (all FlintErrors):
     PlaygroundBusyError if one already runs there (on any process),
     RateLimitedError over a limit, ContextTooLargeError if the prompt cannot
-    fit the model's budget.
+    fit the model's budget. ``model`` is the playground's chosen backend (a key of
+    ``inference.get_backend``; None: the configured one).
     """
     hub = get_hub()
     gen_id = new_generation_id()
@@ -124,7 +129,12 @@ async def start_generation(
         await hub.publish(gen_id, event)
 
     generation = build_generation(
-        message, publish=publish, gen_id=gen_id, on_finish=finished, session=playground
+        message,
+        publish=publish,
+        gen_id=gen_id,
+        on_finish=finished,
+        session=playground,
+        model=model,
     )
     rival = await hub.running(playground)
     if rival is not None:
@@ -208,12 +218,14 @@ def build_generation(
     gen_id: str,
     on_finish: OnFinish,
     session: str | None = None,
+    model: str | None = None,
 ) -> Generation:
     """Build the prompt and the generation with all it needs; raises ContextTooLargeError.
 
-    ``session`` (the playground) lets a backend keep per-session state across turns.
+    ``session`` (the playground) lets a backend keep per-session state across turns;
+    ``model`` picks the backend (``inference.get_backend``'s key).
     """
-    backend = get_backend()
+    backend = get_backend(model)
     files = dict(message.files)
     budget = min(settings.FLINT_CONTEXT_TOKENS, backend.context_tokens or 10**9)
     # A whole-file answer largely repeats the active file: offer it as the predicted
@@ -233,6 +245,10 @@ def build_generation(
             budget_tokens=budget,
             selection=_selection_text(message) if not history else None,
             history=history,
+            # This generation's backend, not the loop's default one: its size profile
+            # and its own tokenizer (the local model's, when loaded).
+            model=backend.info.model,
+            count_tokens=getattr(backend, "count_tokens", None),
         )
 
     def continuation(files: dict[str, str], kept: str, correction: str) -> ChatRequest:

@@ -15,6 +15,7 @@ from playground.persistence.access import (
     ownership_changed,
     scope_owner_token,
 )
+from playground.persistence.choice import playground_model_set, playground_model_set_async
 from playground.persistence.files import FilesError
 from playground.persistence.pending import expect_generation
 from playground.persistence.playgrounds import (
@@ -94,6 +95,8 @@ __all__ = [
     "playground_create_from_files",
     "playground_get",
     "playground_import",
+    "playground_model_set",
+    "playground_model_set_async",
     "playground_save",
     "playgrounds_owned",
     "records_flushed",
