@@ -25,6 +25,7 @@ Sections (all printed side by side in one run):
    turn; then steer -> first continuation token on both (native steer on the socket).
 
 Run:  python bench/live_loop_bench.py [--quick] [--only rate|ttft|turn|steer|concurrent|upstreams]
+      [--baseline REV]  (upstreams: the same socket turns through a Daphne of REV too, interleaved)
 """
 
 from __future__ import annotations
@@ -139,6 +140,19 @@ def cpu_ns(pid: int) -> int:
     return schedstat(pid)[0]
 
 
+async def settled_cpu_ns(pid: int, step: float = 0.002, limit: float = 0.1) -> int:
+    """``cpu_ns`` once the process has gone idle (no CPU used in ``step`` s), so the work
+    a turn leaves behind (its record written after gen.done) is charged to that turn."""
+    now = cpu_ns(pid)
+    deadline = mono() + limit
+    while mono() < deadline:
+        await asyncio.sleep(step)
+        now, before = cpu_ns(pid), now
+        if now == before:
+            break
+    return now
+
+
 class CpuMeter:
     """CPU seconds a process used between start() and stop(), as % of one core of wall time."""
 
@@ -194,11 +208,13 @@ class Procs:
             raise RuntimeError(f"upstream did not start (got {line!r})")
         return proc.pid, line  # http://127.0.0.1:PORT/v1
 
-    def start_daphne(self, env: dict[str, str], name: str = "daphne") -> tuple[int, str]:
+    def start_daphne(
+        self, env: dict[str, str], name: str = "daphne", tree: Path = REPO
+    ) -> tuple[int, str]:
         port = free_port()
         proc = subprocess.Popen(
             [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), *ASGI_APP],
-            cwd=REPO,
+            cwd=tree,
             env=env,
             stdout=self._log(f"{name}.out"),
             stderr=self._log(f"{name}.err"),
@@ -232,6 +248,25 @@ class Procs:
                 proc.stdout.close()
         for f in self.logs:
             f.close()
+
+
+def export_tree(rev: str, into: Path) -> Path:
+    """The repository's files at git revision ``rev``, written under ``into``."""
+    into.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", rev], cwd=REPO, capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
+
+
+def migrate_tree(env: dict[str, str], tree: Path) -> None:
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
+        cwd=tree,
+        env=env,
+        check=True,
+    )
 
 
 # --------------------------------------------------------------------------- client side
@@ -363,6 +398,7 @@ class Bench:
         self.results: dict[str, Any] = {}
         self.r_url = ""  # the Daphne on the WebSocket upstream (section "upstreams")
         self.r_up = ""
+        self.b_url = ""  # with --baseline: a Daphne of that commit on the WebSocket upstream
 
     def emit(self, text: str = "") -> None:
         print(text, flush=True)
@@ -673,6 +709,10 @@ class Bench:
         roots = {"sse": self.up, "ws": self.r_up}
         bases = {"sse": self.url, "ws": self.r_url}
         daphnes = {"sse": self.pids["daphne"], "ws": self.pids["daphne_r"]}
+        base_rev = self.args.baseline
+        if base_rev:  # the same WebSocket upstream, through a Daphne of that commit
+            roots["wsb"], bases["wsb"] = self.r_up, self.b_url
+            daphnes["wsb"] = self.pids["daphne_b"]
         reply = {"text": "ok, done.", "rate": 0.0, "ttft": 0.0}
         socks, apis = {}, {}
         for k in roots:
@@ -687,6 +727,8 @@ class Bench:
             ("http", "sse"): "fresh HTTP request -> HTTP/SSE upstream",
             ("http", "ws"): "fresh HTTP request -> WebSocket upstream",
         }
+        if base_rev:
+            labels[("ws", "wsb")] = f"browser socket -> WebSocket upstream, at {base_rev}"
         turns: dict[tuple[str, str], list[Turn]] = {k: [] for k in labels}
         cpu: dict[tuple[str, str], list[float]] = {k: [] for k in labels}
         try:
@@ -702,8 +744,7 @@ class Bench:
                             await ws_turn(socks[up], t, limit=10)
                         else:
                             await http_turn(fresh, apis[up], t, limit=10)
-                            await asyncio.sleep(0.002)  # let Daphne finish closing it
-                        c1 = cpu_ns(d)
+                        c1 = await settled_cpu_ns(d)  # its record, the HTTP close: in the turn
                         if i >= 0:
                             turns[(client, up)].append(t)
                             cpu[(client, up)].append((c1 - c0) / 1e6)
@@ -784,7 +825,8 @@ class Bench:
             " token->client (upstream writes the first token -> client has it)."
             " overhead = turn - the upstream's own time\n(receipt -> last write); turn ="
             " gen.start sent -> gen.done received; a 3-token unpaced reply.\nDaphne CPU ="
-            " CPU time of all threads of the Daphne serving that path, across the turn."
+            " CPU time of all threads of the Daphne serving that path, from gen.start sent"
+            " until it is idle after the turn\n(the record written after gen.done included)."
             "\nTargets: added TTFT on a reused socket p50 <= 2 ms, p99 <= 5 ms; overhead >= 80%"
             " below a fresh HTTP request; Daphne CPU <= 2 ms/turn."
         )
@@ -792,7 +834,10 @@ class Bench:
         m = 10 if self.args.quick else self.args.steers
         steer_rows = []
         res["steer"] = {}
-        for up, label in (("sse", "HTTP/SSE upstream"), ("ws", "WebSocket upstream")):
+        steer_paths = [("sse", "HTTP/SSE upstream"), ("ws", "WebSocket upstream")]
+        if base_rev:
+            steer_paths.append(("wsb", f"WebSocket upstream, at {base_rev}"))
+        for up, label in steer_paths:
             r = await self._steers(m, bases[up], roots[up], f"st{up}")
             res["steer"][label] = r
             modes = collections.Counter(r["modes"])
@@ -1140,23 +1185,31 @@ class Bench:
             yield
             return
         self.args.py_spy.mkdir(parents=True, exist_ok=True)
-        out = self.args.py_spy / f"daphne-{name}.txt"
-        spy = subprocess.Popen(
-            [*PY_SPY, "--pid", str(self.pids["daphne"]), "--output", str(out)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        time.sleep(0.5)  # let it attach
+        spies = []
+        gil = ["--gil"] if self.args.py_spy_gil else []
+        for key, pid in self.pids.items():  # every Daphne of the run
+            if not key.startswith("daphne"):
+                continue
+            out = self.args.py_spy / f"{key}-{name}.txt"
+            spy = subprocess.Popen(
+                [*PY_SPY, *gil, "--pid", str(pid), "--output", str(out)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            spies.append((spy, out))
+        time.sleep(0.5)  # let them attach
         try:
             yield
         finally:
-            spy.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT
-            try:
-                spy.wait(30)
-            except subprocess.TimeoutExpired:
-                spy.kill()
-                spy.wait(5)
-            self.emit(f"(py-spy samples of Daphne during {name}: {out})\n")
+            for spy, _ in spies:
+                spy.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT
+            for spy, out in spies:
+                try:
+                    spy.wait(30)
+                except subprocess.TimeoutExpired:
+                    spy.kill()
+                    spy.wait(5)
+                self.emit(f"(py-spy samples of a Daphne during {name}: {out})\n")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -1171,6 +1224,17 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--json", type=Path, help="also write the raw results here")
     p.add_argument(
         "--py-spy", type=Path, metavar="DIR", help="profile Daphne per section with py-spy into DIR"
+    )
+    p.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="upstreams: also run the WebSocket-upstream socket turns and steers through a"
+        " Daphne of git revision REV (exported to a temporary directory), interleaved",
+    )
+    p.add_argument(
+        "--py-spy-gil",
+        action="store_true",
+        help="with --py-spy: sample only the thread holding the GIL (where Python spends CPU)",
     )
     args = p.parse_args(argv)
     sections = args.only or list(SECTIONS)
@@ -1219,6 +1283,13 @@ def main(argv: list[str] | None = None) -> None:
                 r_pid, r_url = procs.start_daphne(r_env, "daphne-r")
                 bench.r_url, bench.r_up = r_url, r_up_base.removesuffix("/v1")
                 bench.pids.update(daphne_r=r_pid, upstream_r=r_up_pid)
+                if args.baseline:
+                    tree = export_tree(args.baseline, work / "baseline")
+                    b_env = {**r_env, "FLINT_VAR_DIR": str(work / "var-b"), "PYTHONPATH": str(tree)}
+                    migrate_tree(b_env, tree)
+                    b_pid, bench.b_url = procs.start_daphne(b_env, "daphne-b", tree)
+                    bench.pids["daphne_b"] = b_pid
+                    print(f"daphne at {args.baseline} pid {b_pid} at {bench.b_url}", flush=True)
                 print(
                     f"daphne (responses) pid {r_pid} at {r_url}; WebSocket upstream pid"
                     f" {r_up_pid} at {r_up_base}",

@@ -226,7 +226,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Write-ahead logging: a commit appends to one log file instead of creating and
     # deleting a rollback journal, a third of the CPU of a small write (a generation's
     # record, once per turn: docs/benchmarks.md); readers no longer wait for writers.
-    # Commits stay fully synchronous (synchronous=FULL, SQLite's default).
+    # Commits stay fully synchronous (synchronous=FULL, SQLite's default), except
+    # those of the generation records' writer thread (playground/persistence/records.py).
     DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = "PRAGMA journal_mode=WAL;"
     # Tests use a file, as production does: an in-memory shared-cache database
     # fails concurrent writers at once ("table is locked") instead of making

@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
@@ -43,6 +44,18 @@ class PlaygroundConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # untyp
     follower: asyncio.Task[None] | None = None
     owner_check: persistence.OwnerCheck | None = None
     models: ModelMenu | None = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        # Channels' loop (await_many_dispatch) wraps every inbound message in a new
+        # task and an asyncio.wait, made to merge a channel layer's queue with the
+        # client's; without a layer there is one queue, read here directly, one
+        # message at a time as before.
+        self.scope = scope
+        self.channel_layer = None
+        self.base_send = send
+        with contextlib.suppress(StopConsumer):
+            while True:
+                await self.dispatch(await receive())
 
     async def connect(self) -> None:
         self.playground_id = self.scope["url_route"]["kwargs"]["playground_id"]

@@ -523,6 +523,7 @@ async def test_a_generation_is_recorded_with_its_answer(use_upstream: ScriptedUp
     comm = await connect()
     await comm.send_json_to(start("remember me"))
     events = await until_done(comm)
+    assert await persistence.records_flushed()  # written after gen.done, on its own thread
     record = await database_sync_to_async(
         lambda: GenerationRecord.objects.get(id=events[0]["gen"])
     )()
