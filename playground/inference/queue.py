@@ -4,8 +4,8 @@ Each backend gets at most ``cap`` generations streaming at once (a local model:
 one). Others wait in line and are told their position as it changes; a full
 line is refused at once with an estimate of when to try again; a cancelled
 waiter (Stop) leaves the line. The queue is per server process, unless Redis is
-configured (REDIS_URL): then the cap and the line are shared by every process
-(playground/inference/queue_redis.py).
+configured (REDIS_URL, which sets FLINT_QUEUE): then the cap and the line are shared
+by every process (playground/inference/queue_redis.py).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 
 from playground.errors import FlintError
-from playground.registry import PerLoop
+from playground.registry import PerLoop, from_setting
 
 
 class QueueFullError(FlintError):
@@ -47,7 +47,7 @@ class _Waiter:
 
 
 class UpstreamQueue:
-    def __init__(self, cap: int, size: int) -> None:
+    def __init__(self, cap: int, size: int, name: str = "") -> None:
         self.cap = cap
         self.size = size
         self.active = 0
@@ -113,12 +113,12 @@ class UpstreamQueue:
 
 
 def _build(name: str, cap: int, size: int) -> UpstreamQueue:
-    url = settings.FLINT_REDIS_URL
-    if url:  # several processes: one line across them, as the hub is one log across them
-        from playground.inference.queue_redis import RedisUpstreamQueue
-
-        return RedisUpstreamQueue(name, cap, size, url=url)
-    return UpstreamQueue(cap, size)
+    # FLINT_QUEUE: this class, or with REDIS_URL the line shared by every process
+    # (playground.inference.queue_redis.RedisUpstreamQueue), as FLINT_HUB chooses the hub.
+    queue: UpstreamQueue = from_setting(
+        {**settings.FLINT_QUEUE, "NAME": name, "CAP": cap, "SIZE": size}
+    )
+    return queue
 
 
 async def _close(queue: UpstreamQueue) -> None:
@@ -127,7 +127,7 @@ async def _close(queue: UpstreamQueue) -> None:
 
 # Keyed by (backend name, cap, size): one line per backend and model.
 queues: PerLoop[UpstreamQueue] = PerLoop(
-    "upstream queues", _build, settings=("FLINT_REDIS_URL",), close=_close
+    "upstream queues", _build, settings=("FLINT_QUEUE",), close=_close
 )
 
 

@@ -231,10 +231,13 @@ async def _hold_once(queue: RedisUpstreamQueue, positions: list[int]) -> None:
         pass
 
 
-async def test_with_redis_configured_every_process_gets_the_shared_line(settings: Any) -> None:
-    settings.FLINT_REDIS_URL = REDIS_URL
+async def test_the_queue_setting_picks_the_shared_line(settings: Any) -> None:
+    settings.FLINT_QUEUE = {
+        "BACKEND": "playground.inference.queue_redis.RedisUpstreamQueue",
+        "URL": REDIS_URL,
+    }
     queue = queue_for(f"test-{uuid.uuid4().hex}", 2, 4)
-    assert isinstance(queue, RedisUpstreamQueue)
+    assert isinstance(queue, RedisUpstreamQueue) and queue.cap == 2 and queue.size == 4
     await queue.aclose()
-    settings.FLINT_REDIS_URL = None
+    settings.FLINT_QUEUE = {"BACKEND": "playground.inference.queue.UpstreamQueue"}
     assert not isinstance(queue_for("memory", 2, 4), RedisUpstreamQueue)
