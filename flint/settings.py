@@ -207,6 +207,13 @@ FLINT_HUB: dict[str, object] = (
 FLINT_ORPHAN_GRACE = env_float("FLINT_ORPHAN_GRACE", 30.0)  # s unwatched before stopping
 FLINT_MAX_CONCURRENT = env_int("FLINT_MAX_CONCURRENT", 16)  # upstream streams per backend
 FLINT_QUEUE_SIZE = env_int("FLINT_QUEUE_SIZE", 32)  # waiting generations per backend
+# The line in front of each backend (playground/inference/queue.py): this process's,
+# or with REDIS_URL one cap and one line shared by every process.
+FLINT_QUEUE: dict[str, object] = (
+    {"BACKEND": "playground.inference.queue_redis.RedisUpstreamQueue", "URL": _redis_url}
+    if _redis_url
+    else {"BACKEND": "playground.inference.queue.UpstreamQueue"}
+)
 
 # --- live preview ("Live preview" issue) ---------------------------------------------
 # Origin (scheme://host:port) the preview frame is loaded from. Empty = this server.
