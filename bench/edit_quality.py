@@ -306,6 +306,7 @@ class Outcome:
     edit_kinds: list[str] = field(default_factory=list)  # gen.edit kinds, in order
     ttft_s: float | None = None  # the generation's own figures (gen.done stats)
     tokens_per_s: float | None = None
+    leaks: list[str] = field(default_factory=list)  # prompt text / fences now in a file
     answer: str = ""  # the raw answer (recorded, not reported)
     files: dict[str, str] = field(default_factory=dict)  # the files after (not reported)
 
@@ -374,9 +375,24 @@ def run_task(page: Page, task: Task, variant: str, timeout: float, reply: Reply 
         ],
         reason=str((done or {}).get("reason", "timeout")),
         seen="" if passed else seen,
+        leaks=leaks(before, after),
         answer="".join(m.get("text", "") for m in messages if m.get("type") == "gen.delta"),
         files=after,
     )
+
+
+# Text of the prompt's layout, or a fence line: none of it belongs in a learner's file.
+LEAK_MARKERS = ("```", '<file path="', "</file>", "# Project files", "Example (not the")
+
+
+def leaks(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    """``path: marker`` for each prompt marker a file has now and did not have before."""
+    return [
+        f"{path}: {marker}"
+        for path, text in sorted(after.items())
+        for marker in LEAK_MARKERS
+        if marker in text and marker not in before.get(path, "")
+    ]
 
 
 class LiveCheck:
@@ -558,6 +574,8 @@ def format_outcome(o: Outcome) -> str:
         line += f"  [{o.reason}]"
     for r in o.rejections:
         line += f"\n     refused {r['path'] or '?'}: {r['reason']}"
+    for leak in o.leaks:
+        line += f"\n     PROMPT TEXT IN A FILE: {leak}"
     if not o.passed and o.seen:
         line += f"\n     saw: {o.seen[:200]!r}"
     return line
@@ -575,6 +593,7 @@ def summarize(outcomes: list[Outcome]) -> dict[str, Any]:
         "web": _rate([o for o in outcomes if o.task.startswith("web-")]),
         "python": _rate([o for o in outcomes if o.task.startswith("py-")]),
         "refusals": sum(len(o.rejections) for o in outcomes),
+        "leaks": sum(len(o.leaks) for o in outcomes),
         "p50_css_one_rule_visible_s": round(statistics.median(css), 2) if css else None,
         "css_one_rule_passed": len(css),
         "tokens_per_task_median": statistics.median(tokens) if tokens else None,
@@ -700,6 +719,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{label:40} success {s['passed']}/{s['tasks']} ({(s['success_rate'] or 0):.0%})"
             f"  web {s['web']}  python {s['python']}  refusals {s['refusals']}"
+            f"  leaks {s['leaks']}"
             f"  p50 css-one-rule visible {s['p50_css_one_rule_visible_s']}s"
             f"  tokens/task {s['tokens_per_task_median']}"
             f"  changed chars {s['changed_chars_median']}"

@@ -2,7 +2,7 @@
 finders (uncompressed) against collected ones (CompressedManifestStaticFilesStorage:
 hashed names, gzip, cached for a year).
 
-Usage: python bench/first_load.py
+Usage: python bench/first_load.py [--accept-encoding "gzip, deflate"]
 Starts a real Daphne twice on loopback (FLINT_STATIC_MANIFEST off, then on after
 ``manage.py collectstatic``), opens a web and a Python playground as a browser would
 (``Accept-Encoding: gzip, deflate, br``; following the redirect of ``/``), and counts the
@@ -36,8 +36,13 @@ PYODIDE = [
 ]
 
 
+# What the requests accept: Chromium sends "gzip, deflate, br, zstd" over HTTPS, and
+# no br over plain HTTP (then WhiteNoise serves the .gz).
+ACCEPT = "gzip, deflate, br"
+
+
 def fetch(opener: urllib.request.OpenerDirector, url: str) -> tuple[bytes, dict[str, str]]:
-    request = urllib.request.Request(url, headers={"Accept-Encoding": "gzip, deflate, br"})
+    request = urllib.request.Request(url, headers={"Accept-Encoding": ACCEPT})
     with opener.open(request) as response:
         return response.read(), dict(response.headers)
 
@@ -84,6 +89,10 @@ def measure(manifest: bool) -> dict[str, list[tuple[str, int, str]]]:
 
 
 def main() -> None:
+    global ACCEPT
+    if "--accept-encoding" in sys.argv:
+        ACCEPT = sys.argv[sys.argv.index("--accept-encoding") + 1]
+    print(f"Accept-Encoding: {ACCEPT}")
     for manifest in (False, True):
         print(f"== FLINT_STATIC_MANIFEST={'1 (collected)' if manifest else 'off (finders)'}")
         for template, rows in measure(manifest).items():

@@ -32,6 +32,8 @@ Sections (all printed side by side in one run):
 
 Run:  python bench/live_loop_bench.py [--quick] [--only SECTION (repeatable)]
       (SECTION: rate ttft turn steer concurrent upstreams realtime)
+      [--baseline REV]  (upstreams: the same socket turns through a Daphne of REV too,
+      interleaved; realtime: every figure on a Daphne of REV too)
       python bench/live_loop_bench.py --only realtime --baseline main
 """
 
@@ -147,6 +149,19 @@ def cpu_ns(pid: int) -> int:
     return schedstat(pid)[0]
 
 
+async def settled_cpu_ns(pid: int, step: float = 0.002, limit: float = 0.1) -> int:
+    """``cpu_ns`` once the process has gone idle (no CPU used in ``step`` s), so the work
+    a turn leaves behind (its record written after gen.done) is charged to that turn."""
+    now = cpu_ns(pid)
+    deadline = mono() + limit
+    while mono() < deadline:
+        await asyncio.sleep(step)
+        now, before = cpu_ns(pid), now
+        if now == before:
+            break
+    return now
+
+
 class CpuMeter:
     """CPU seconds a process used between start() and stop(), as % of one core of wall time."""
 
@@ -203,12 +218,12 @@ class Procs:
         return proc.pid, line  # http://127.0.0.1:PORT/v1
 
     def start_daphne(
-        self, env: dict[str, str], name: str = "daphne", cwd: Path = REPO
+        self, env: dict[str, str], name: str = "daphne", tree: Path = REPO
     ) -> tuple[int, str]:
         port = free_port()
         proc = subprocess.Popen(
             [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), *ASGI_APP],
-            cwd=cwd,
+            cwd=tree,
             env=env,
             stdout=self._log(f"{name}.out"),
             stderr=self._log(f"{name}.err"),
@@ -242,6 +257,25 @@ class Procs:
                 proc.stdout.close()
         for f in self.logs:
             f.close()
+
+
+def export_tree(rev: str, into: Path) -> Path:
+    """The repository's files at git revision ``rev``, written under ``into``."""
+    into.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", rev], cwd=REPO, capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
+
+
+def migrate_tree(env: dict[str, str], tree: Path) -> None:
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
+        cwd=tree,
+        env=env,
+        check=True,
+    )
 
 
 # --------------------------------------------------------------------------- client side
@@ -373,7 +407,8 @@ class Bench:
         self.results: dict[str, Any] = {}
         self.r_url = ""  # the Daphne on the WebSocket upstream (section "upstreams")
         self.r_up = ""
-        self.b_url = ""  # the Daphne serving --baseline REV (section "realtime")
+        self.b_url = ""  # with --baseline: a Daphne of that commit on the WebSocket upstream
+        self.s_url = ""  # with --baseline: a Daphne of that commit on the SSE upstream (realtime)
 
     def emit(self, text: str = "") -> None:
         print(text, flush=True)
@@ -684,6 +719,10 @@ class Bench:
         roots = {"sse": self.up, "ws": self.r_up}
         bases = {"sse": self.url, "ws": self.r_url}
         daphnes = {"sse": self.pids["daphne"], "ws": self.pids["daphne_r"]}
+        base_rev = self.args.baseline
+        if base_rev:  # the same WebSocket upstream, through a Daphne of that commit
+            roots["wsb"], bases["wsb"] = self.r_up, self.b_url
+            daphnes["wsb"] = self.pids["daphne_b"]
         reply = {"text": "ok, done.", "rate": 0.0, "ttft": 0.0}
         socks, apis = {}, {}
         for k in roots:
@@ -698,6 +737,8 @@ class Bench:
             ("http", "sse"): "fresh HTTP request -> HTTP/SSE upstream",
             ("http", "ws"): "fresh HTTP request -> WebSocket upstream",
         }
+        if base_rev:
+            labels[("ws", "wsb")] = f"browser socket -> WebSocket upstream, at {base_rev}"
         turns: dict[tuple[str, str], list[Turn]] = {k: [] for k in labels}
         cpu: dict[tuple[str, str], list[float]] = {k: [] for k in labels}
         try:
@@ -713,8 +754,7 @@ class Bench:
                             await ws_turn(socks[up], t, limit=10)
                         else:
                             await http_turn(fresh, apis[up], t, limit=10)
-                            await asyncio.sleep(0.002)  # let Daphne finish closing it
-                        c1 = cpu_ns(d)
+                        c1 = await settled_cpu_ns(d)  # its record, the HTTP close: in the turn
                         if i >= 0:
                             turns[(client, up)].append(t)
                             cpu[(client, up)].append((c1 - c0) / 1e6)
@@ -795,7 +835,8 @@ class Bench:
             " token->client (upstream writes the first token -> client has it)."
             " overhead = turn - the upstream's own time\n(receipt -> last write); turn ="
             " gen.start sent -> gen.done received; a 3-token unpaced reply.\nDaphne CPU ="
-            " CPU time of all threads of the Daphne serving that path, across the turn."
+            " CPU time of all threads of the Daphne serving that path, from gen.start sent"
+            " until it is idle after the turn\n(the record written after gen.done included)."
             "\nTargets: added TTFT on a reused socket p50 <= 2 ms, p99 <= 5 ms; overhead >= 80%"
             " below a fresh HTTP request; Daphne CPU <= 2 ms/turn."
         )
@@ -803,7 +844,10 @@ class Bench:
         m = 10 if self.args.quick else self.args.steers
         steer_rows = []
         res["steer"] = {}
-        for up, label in (("sse", "HTTP/SSE upstream"), ("ws", "WebSocket upstream")):
+        steer_paths = [("sse", "HTTP/SSE upstream"), ("ws", "WebSocket upstream")]
+        if base_rev:
+            steer_paths.append(("wsb", f"WebSocket upstream, at {base_rev}"))
+        for up, label in steer_paths:
             r = await self._steers(m, bases[up], roots[up], f"st{up}")
             res["steer"][label] = r
             modes = collections.Counter(r["modes"])
@@ -1145,8 +1189,8 @@ class Bench:
         """
         q = self.args.quick
         sides = [("after", self.url, "daphne")]
-        if self.b_url:
-            sides.insert(0, (f"before ({self.args.baseline})", self.b_url, "daphne_base"))
+        if self.s_url:
+            sides.insert(0, (f"before ({self.args.baseline})", self.s_url, "daphne_base"))
         n = 2000 if q else self.args.realtime_tokens
         rounds = 2 if q else self.args.realtime_rounds
         socks = {}
@@ -1320,44 +1364,44 @@ class Bench:
             yield
             return
         self.args.py_spy.mkdir(parents=True, exist_ok=True)
-        out = self.args.py_spy / f"daphne-{name}.txt"
-        spy = subprocess.Popen(
-            [*PY_SPY, "--pid", str(self.pids["daphne"]), "--output", str(out)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        time.sleep(0.5)  # let it attach
+        spies = []
+        gil = ["--gil"] if self.args.py_spy_gil else []
+        for key, pid in self.pids.items():  # every Daphne of the run
+            if not key.startswith("daphne"):
+                continue
+            out = self.args.py_spy / f"{key}-{name}.txt"
+            spy = subprocess.Popen(
+                [*PY_SPY, *gil, "--pid", str(pid), "--output", str(out)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            spies.append((spy, out))
+        time.sleep(0.5)  # let them attach
         try:
             yield
         finally:
-            spy.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT
-            try:
-                spy.wait(30)
-            except subprocess.TimeoutExpired:
-                spy.kill()
-                spy.wait(5)
-            self.emit(f"(py-spy samples of Daphne during {name}: {out})\n")
+            for spy, _ in spies:
+                spy.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT
+            for spy, out in spies:
+                try:
+                    spy.wait(30)
+                except subprocess.TimeoutExpired:
+                    spy.kill()
+                    spy.wait(5)
+                self.emit(f"(py-spy samples of a Daphne during {name}: {out})\n")
 
 
 def start_baseline(
     procs: Procs, work: Path, rev: str, up_base: str, common: dict[str, str]
 ) -> tuple[int, str]:
-    """A Daphne on the code of git revision ``rev``, exported into the work directory."""
+    """A Daphne on the code of git revision ``rev`` on the SSE upstream (section realtime)."""
     tree = work / "baseline"
-    tree.mkdir()
-    archive = subprocess.run(
-        ["git", "-C", str(REPO), "archive", rev], check=True, capture_output=True
-    ).stdout
-    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    if not tree.exists():
+        export_tree(rev, tree)
     env = flint_env(work / "var-base", FLINT_BASE_URL=up_base, **common)
     env["PYTHONPATH"] = str(tree)
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
-        cwd=tree,
-        env=env,
-        check=True,
-    )
-    return procs.start_daphne(env, "daphne-base", cwd=tree)
+    migrate_tree(env, tree)
+    return procs.start_daphne(env, "daphne-base", tree)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -1370,11 +1414,6 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--concurrency", type=int, nargs="+", default=[50, 100, 200])
     p.add_argument("--seconds", type=float, default=10.0, help="streaming time per stream")
     p.add_argument("--json", type=Path, help="also write the raw results here")
-    p.add_argument(
-        "--baseline",
-        metavar="REV",
-        help="realtime: also run a Daphne on git revision REV (git archive), interleaved",
-    )
     p.add_argument("--realtime-tokens", type=int, default=5000, help="realtime: tokens per turn")
     p.add_argument("--realtime-rounds", type=int, default=4, help="realtime: turns per Daphne")
     p.add_argument(
@@ -1382,6 +1421,18 @@ def main(argv: list[str] | None = None) -> None:
     )
     p.add_argument(
         "--py-spy", type=Path, metavar="DIR", help="profile Daphne per section with py-spy into DIR"
+    )
+    p.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="upstreams: also run the WebSocket-upstream socket turns and steers through a"
+        " Daphne of git revision REV (exported to a temporary directory), interleaved;"
+        " realtime: every figure on a Daphne of REV on the SSE upstream too",
+    )
+    p.add_argument(
+        "--py-spy-gil",
+        action="store_true",
+        help="with --py-spy: sample only the thread holding the GIL (where Python spends CPU)",
     )
     args = p.parse_args(argv)
     sections = args.only or list(SECTIONS)
@@ -1430,6 +1481,13 @@ def main(argv: list[str] | None = None) -> None:
                 r_pid, r_url = procs.start_daphne(r_env, "daphne-r")
                 bench.r_url, bench.r_up = r_url, r_up_base.removesuffix("/v1")
                 bench.pids.update(daphne_r=r_pid, upstream_r=r_up_pid)
+                if args.baseline:
+                    tree = export_tree(args.baseline, work / "baseline")
+                    b_env = {**r_env, "FLINT_VAR_DIR": str(work / "var-b"), "PYTHONPATH": str(tree)}
+                    migrate_tree(b_env, tree)
+                    b_pid, bench.b_url = procs.start_daphne(b_env, "daphne-b", tree)
+                    bench.pids["daphne_b"] = b_pid
+                    print(f"daphne at {args.baseline} pid {b_pid} at {bench.b_url}", flush=True)
                 print(
                     f"daphne (responses) pid {r_pid} at {r_url}; WebSocket upstream pid"
                     f" {r_up_pid} at {r_up_base}",
@@ -1437,7 +1495,7 @@ def main(argv: list[str] | None = None) -> None:
                 )
             if args.baseline and "realtime" in sections:
                 b_pid, b_url = start_baseline(procs, work, args.baseline, up_base, common)
-                bench.b_url = b_url
+                bench.s_url = b_url
                 bench.pids["daphne_base"] = b_pid
                 print(f"daphne ({args.baseline}) pid {b_pid} at {b_url}", flush=True)
             print(flush=True)

@@ -113,6 +113,23 @@ if FLINT_API not in _API_BACKENDS:
     from django.core.exceptions import ImproperlyConfigured
 
     raise ImproperlyConfigured(f"FLINT_API must be one of {', '.join(_API_BACKENDS)}.")
+# Defaults measured on a 2-core machine (docs/benchmarks.md, "Local model" and
+# "Edit quality"): the model is the registry's default, and llama.cpp with 2
+# threads collapses as soon as Daphne takes a core, so 1 thread. Defined even with
+# FLINT_BASE_URL set: the page can switch a playground to a local model
+# (playground/inference/catalog.py), which is then run with these settings.
+FLINT_LOCAL_BACKEND: dict[str, object] = {
+    "BACKEND": "playground.inference.local.backend.LocalModelBackend",
+    # None: the `manage.py models use` choice, else the registry default.
+    "MODEL": env_str("FLINT_LOCAL_MODEL") or None,
+    "THREADS": env_int("FLINT_LOCAL_THREADS", 1),
+    "CTX": env_int("FLINT_LOCAL_CTX", 0) or None,  # None: the model's own default
+    "CACHE": env_bool("FLINT_LOCAL_CACHE", False),
+    "LOAD_TIMEOUT": env_float("FLINT_LOCAL_LOAD_TIMEOUT", 600.0),
+    "TIMEOUT": env_float("FLINT_TIMEOUT", 120.0),
+    "EDIT_FORMAT": env_str("FLINT_EDIT_FORMAT") or "whole_file",
+    "MAX_TOKENS": env_int("FLINT_MAX_TOKENS", 1024),
+}
 if FLINT_BASE_URL:
     FLINT_BACKEND: dict[str, object] = {
         "BACKEND": _API_BACKENDS[FLINT_API],
@@ -127,21 +144,7 @@ if FLINT_BASE_URL:
         "PREDICTION": env_bool("FLINT_PREDICTION", False),
     }
 else:
-    # Defaults measured on a 2-core machine (docs/benchmarks.md, "Local model"):
-    # the 0.5B decodes 2-3x faster than the 1.5B there, and llama.cpp with 2
-    # threads collapses as soon as Daphne takes a core, so 1 thread.
-    FLINT_BACKEND = {
-        "BACKEND": "playground.inference.local.backend.LocalModelBackend",
-        # None: the `manage.py models use` choice, else the registry default.
-        "MODEL": env_str("FLINT_LOCAL_MODEL") or None,
-        "THREADS": env_int("FLINT_LOCAL_THREADS", 1),
-        "CTX": env_int("FLINT_LOCAL_CTX", 0) or None,  # None: the model's own default
-        "CACHE": env_bool("FLINT_LOCAL_CACHE", False),
-        "LOAD_TIMEOUT": env_float("FLINT_LOCAL_LOAD_TIMEOUT", 600.0),
-        "TIMEOUT": env_float("FLINT_TIMEOUT", 120.0),
-        "EDIT_FORMAT": env_str("FLINT_EDIT_FORMAT") or "whole_file",
-        "MAX_TOKENS": env_int("FLINT_MAX_TOKENS", 1024),
-    }
+    FLINT_BACKEND = dict(FLINT_LOCAL_BACKEND)
 FLINT_RETRIES = env_int("FLINT_RETRIES", 2)  # before the first token only
 FLINT_RETRY_MAX_WAIT = env_float("FLINT_RETRY_MAX_WAIT", 10.0)
 
@@ -204,6 +207,13 @@ FLINT_HUB: dict[str, object] = (
 FLINT_ORPHAN_GRACE = env_float("FLINT_ORPHAN_GRACE", 30.0)  # s unwatched before stopping
 FLINT_MAX_CONCURRENT = env_int("FLINT_MAX_CONCURRENT", 16)  # upstream streams per backend
 FLINT_QUEUE_SIZE = env_int("FLINT_QUEUE_SIZE", 32)  # waiting generations per backend
+# The line in front of each backend (playground/inference/queue.py): this process's,
+# or with REDIS_URL one cap and one line shared by every process.
+FLINT_QUEUE: dict[str, object] = (
+    {"BACKEND": "playground.inference.queue_redis.RedisUpstreamQueue", "URL": _redis_url}
+    if _redis_url
+    else {"BACKEND": "playground.inference.queue.UpstreamQueue"}
+)
 
 # --- live preview ("Live preview" issue) ---------------------------------------------
 # Origin (scheme://host:port) the preview frame is loaded from. Empty = this server.
@@ -223,7 +233,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Write-ahead logging: a commit appends to one log file instead of creating and
     # deleting a rollback journal, a third of the CPU of a small write (a generation's
     # record, once per turn: docs/benchmarks.md); readers no longer wait for writers.
-    # Commits stay fully synchronous (synchronous=FULL, SQLite's default).
+    # Commits stay fully synchronous (synchronous=FULL, SQLite's default), except
+    # those of the generation records' writer thread (playground/persistence/records.py).
     DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = "PRAGMA journal_mode=WAL;"
     # Tests use a file, as production does: an in-memory shared-cache database
     # fails concurrent writers at once ("table is locked") instead of making

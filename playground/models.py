@@ -40,6 +40,12 @@ class Playground(models.Model):
         on_delete=models.SET_NULL,
         related_name="playgrounds",
     )
+    # The model chosen in the page ("local:<name>" or "endpoint:<model>"; "" = the
+    # server's configured one), and for an endpoint model the endpoint that listed it
+    # (playground/inference/catalog.py): a choice made against another endpoint falls
+    # back to the default instead of sending the model name somewhere it means nothing.
+    model = models.CharField(max_length=300, blank=True, default="")
+    model_endpoint = models.CharField(max_length=300, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

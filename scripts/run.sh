@@ -15,8 +15,16 @@ if [ -z "$BASE_URL" ]; then
   $PY manage.py models fetch
 fi
 $PY manage.py migrate --no-input -v 0
-# Static files the Django way: collected into var/static with hashed names and gzip,
-# served by WhiteNoise with a year of caching (docs/benchmarks.md, "First load").
+# Static files the Django way: collected into var/static with hashed names, gzip and
+# Brotli, served by WhiteNoise with a year of caching (docs/benchmarks.md, "First load").
+# Brotli at its best quality costs about a minute of CPU (Pyodide's wasm), so the files
+# are collected again only when a static source (name, size, time) or a package changed.
 export FLINT_STATIC_MANIFEST=1
-$PY manage.py collectstatic --no-input -v 0
+STAMP="$(find static -type f -printf '%p %s %T@\n' | sort | cat - <($PY -m pip freeze -q 2>/dev/null) | sha256sum | cut -c1-64)"
+STAMP_FILE="$($PY manage.py shell -v 0 -c 'from django.conf import settings; print(settings.STATIC_ROOT)')/.collected"
+if [ ! -f "$STAMP_FILE" ] || [ "$(cat "$STAMP_FILE")" != "$STAMP" ]; then
+  echo "==> collecting static files (compressing; about a minute the first time)"
+  $PY manage.py collectstatic --no-input -v 0
+  echo "$STAMP" > "$STAMP_FILE"
+fi
 exec $PY manage.py runserver "${1:-127.0.0.1:8000}"

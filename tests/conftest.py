@@ -55,6 +55,20 @@ async def _close_backends() -> Any:
     await aclose_all()
 
 
+@pytest.fixture(autouse=True)
+def _records_written() -> Iterator[None]:
+    """Wait for the record writer's thread before the test's database goes away.
+
+    A generation's record is written on a thread of its own after the generation ends,
+    also when it ends with the test's event loop; a write racing the teardown's flush
+    of the tables would deadlock with it on PostgreSQL.
+    """
+    yield
+    from playground.persistence.records import records
+
+    records.flush(10.0)
+
+
 def flint_env_for(var: Any, up: ScriptedUpstream, **extra: str) -> dict[str, str]:
     """Environment of a Flint server process pointed at the scripted upstream, migrated."""
     from pathlib import Path

@@ -177,7 +177,9 @@ def test_every_variable_the_source_reads_is_known() -> None:
     # Names of settings (not variables) that share the prefix.
     read -= {
         "FLINT_BACKEND",
+        "FLINT_LOCAL_BACKEND",
         "FLINT_HUB",
+        "FLINT_QUEUE",
         "FLINT_LIMITS",
         "FLINT_REDIS_URL",
         # Derived from playground/limits.py, not read from the environment.

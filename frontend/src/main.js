@@ -11,7 +11,7 @@ import { ConnectionIndicator } from "./net/connection.js";
 import { Workspace } from "./editor/workspace.js";
 import { Transcript } from "./transcript/transcript.js";
 import { StatusLine } from "./status/status-line.js";
-import { installModelInfo } from "./status/model-info.js";
+import { installModelPicker } from "./status/model-picker.js";
 import { installProblems } from "./status/problems.js";
 import { AppliedMarks, installPastTurns } from "./transcript/past-turns.js";
 import { RunStore } from "./session/run-store.js";
@@ -118,13 +118,13 @@ function installFeatures(parts, boot) {
   const share = installShare({ playground, host, autosave });
   installReadOnly(parts, { app: host, buttons: [history.button, share?.button] });
   installResume(parts, { playground, recovered: () => autosave.recovered });
-  installModelInfo(parts, document.querySelector(".model-info"));
+  const models = installModelPicker(parts, { host, slot: document.querySelector(".model-info") });
   const bar = document.querySelector(".file-bar");
   if (bar) installFileActions(parts, { bar, host, kind: boot.template });
   const review = bar ? installReview(parts, { bar }) : null;
   const panes = host.querySelector(".workarea") ? installPaneSwitcher(parts, { app: host, kind: boot.template }) : null;
   installAnnouncer(parts, byTestId("announcer"));
-  return { autosave, history, share, allowance, review, panes, problems: parts.problems };
+  return { autosave, history, share, allowance, review, panes, models, problems: parts.problems };
 }
 
 // The generation a reload will draw itself (installResume restores a fresh stored run).

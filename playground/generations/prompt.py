@@ -6,8 +6,9 @@ docs/benchmarks.md "Edit quality"):
 - **1B parameters and more**: the files in ``<file path="…">`` sections around a fence
   labelled with the path; rules that ask for the smallest unit (one CSS rule, one
   element, one function) in a fenced block labelled with its path, with an example of
-  the playground's own kind; after the request, the open file and a one-line reminder.
-  qwen2.5-coder-1.5b answered so with half the tokens for the same success rate.
+  the playground's own kind; after the request, a one-line reminder (not the open tab);
+  the answer ends where it starts copying a file section back (``STOP``).
+  Measured on qwen2.5-coder-1.5b, the default local model (docs/benchmarks.md).
 - **Under 1B**: the pre-#11 layout ("# Project files", "## path", labelled fences) and
   wording, asking for the complete changed file. qwen2.5-coder-0.5b did worse with
   every tagged, unit-first variant tried (it copies what it was last shown: a literal
@@ -68,13 +69,17 @@ WEB = Kind(
     label="```html index.html",
     units=(
         "- a style: only the CSS rule you change or add, selector and braces;\n"
-        "- the page's content: the whole changed element (an element with an id, or all "
-        "of <main>), or the complete index.html;\n"
-        "- script.js: the complete new script.js."
+        "- what the page says or shows (its text, new or removed elements): the whole "
+        "changed element in index.html (an element with an id, or all of <main>), or "
+        "the complete index.html; CSS cannot change text;\n"
+        "- what the page does (a click, a toggle, a counter): the complete new script.js, "
+        "and in index.html any element it needs."
     ),
+    # Not a change any starter invites (no links in them): an example the learner's
+    # request resembles gets copied instead of the request answered.
     example=(
-        "Learner: make the paragraph red\n"
-        "Answer:\n```css style.css\np {\n  color: red;\n}\n```\nThe paragraph is now red."
+        "Learner: make the links orange\n"
+        "Answer:\n```css style.css\na {\n  color: orange;\n}\n```\nLinks are now orange."
     ),
 )
 PYTHON = Kind(
@@ -86,10 +91,12 @@ PYTHON = Kind(
         "- to change one function: only that whole function;\n"
         "- anything else: the complete new main.py."
     ),
+    # Not the starter's greet: qwen2.5-coder-1.5b answered "also greet Ada" with this
+    # example's shouting greet, copied.
     example=(
-        "Learner: make greet shout\n"
-        'Answer:\n```python main.py\ndef greet(name):\n    return f"HELLO, {name.upper()}!"\n'
-        "```\ngreet now shouts."
+        "Learner: let total take a discount\n"
+        "Answer:\n```python main.py\ndef total(prices, discount=0):\n"
+        "    return sum(prices) - discount\n```\ntotal now takes a discount."
     ),
     note='Code that runs goes inside the if __name__ == "__main__": block, never above it.',
 )
@@ -189,9 +196,18 @@ def system_prompt(edit_format: str, kind: Kind = FILES, model: str | None = None
     )
 
 
+# Where an answer ends: a model that starts a line with a file section of the prompt
+# is copying the prompt, not answering (measured: qwen2.5-coder-1.5b followed a correct
+# block with `<file path="…">` copies of the files, one with made-up contents, in 7 of
+# 46 answers). Only at a line start: one answer opened its block with
+# ```python <file path="main.py">, and the engine reads that one right. Sent as Chat
+# Completions ``stop``; the Responses API has no such field, so there the edit engine's
+# echo stripping is the only guard.
+STOP = ('\n<file path="',)
+
 # Repeated after the request for models of 1B and more. No literal fence: at the very
 # end of the prompt, a small model continued "like ```css style.css." as its first line.
-REMINDER = "Answer with just the changed part in a fenced code block labelled with its path."
+REMINDER = "Answer with just the changed parts, each in a fenced code block labelled with its path."
 
 
 def build_messages(
@@ -219,7 +235,7 @@ def build_messages(
     # (it edited index.html when style.css was asked for): it gets the request alone.
     plain = edit_format in _OTHER_FORMATS or whole_files_for(model)
     reminder = None if plain else REMINDER
-    tail = _instruction_block(instruction, selection, active, kind, reminder)
+    tail = _instruction_block(instruction, selection, reminder)
     sizes = _Sizer(count_tokens, model)
     block = _markdown_block if whole_files_for(model) else _file_block
     pieces = {p: block(p, files[p]) for p in sorted(files)}
@@ -334,18 +350,14 @@ def _language(path: str) -> str:
 
 
 def _instruction_block(
-    instruction: str,
-    selection: tuple[str, str] | None,
-    active: str | None,
-    kind: Kind,
-    reminder: str | None,
+    instruction: str, selection: tuple[str, str] | None, reminder: str | None
 ) -> str:
+    # Not the open tab: told index.html was open, qwen2.5-coder-1.5b answered style
+    # changes with the whole of index.html and an inline style (docs/benchmarks.md).
     parts = [instruction.strip()]
     if selection is not None:
         path, selected = selection
         parts.append(f"(The learner selected this part of {path}:)\n```\n{selected}\n```")
-    elif active and kind is not PYTHON and reminder is not None:
-        parts.append(f"(The learner has {active} open.)")
     if reminder:
         parts.append(reminder)
     return "\n\n".join(parts)

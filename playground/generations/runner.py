@@ -155,6 +155,7 @@ class Generation:
         self._steer: str | None = None  # a restart-steer to apply when the segment ends
         self._native: str | None = None  # a steer the backend is applying itself
         self._native_task: asyncio.Task[None] | None = None
+        self._relay_task: asyncio.Task[None] | None = None
         self._await_continuation = False  # the next token is a continuation's first
 
     def _move(self, to: State) -> None:
@@ -220,8 +221,11 @@ class Generation:
             self._restart(instruction)
 
     async def run(self) -> None:
-        relay_task = asyncio.create_task(self.relay.run())
-        await self.relay.emit(
+        # gen.started is the relay's first frame. The relay starts once the first
+        # segment's task exists (or the generation waits for a slot), so that task
+        # runs first: the request is on its way upstream before anything is framed
+        # for the page.
+        self.relay.push_event(
             "gen.started", model=self.backend.info.model, backend=self.backend.info.name
         )
         error: FlintError | None = None
@@ -235,13 +239,17 @@ class Generation:
             log.exception("generation %s failed", self.id)
             error, reason = InternalError(), "error"
         self._move(State.FINISHING)
-        await self._finish(relay_task, reason, error)
+        await self._finish(reason, error)
 
-    async def _finish(
-        self, relay_task: asyncio.Task[None], reason: str, error: FlintError | None
-    ) -> None:
+    def _start_relay(self) -> asyncio.Task[None]:
+        if self._relay_task is None:
+            self._relay_task = asyncio.create_task(self.relay.run())
+        return self._relay_task
+
+    async def _finish(self, reason: str, error: FlintError | None) -> None:
         # Runs even after cancellation, so the log always ends with gen.done
         # (watchers of a stopped or abandoned generation need to hear it).
+        relay_task = self._start_relay()
         self.relay.close()
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.shield(relay_task)
@@ -264,6 +272,7 @@ class Generation:
 
     def _queued(self, position: int) -> None:
         self.relay.push_event("gen.queued", position=position)
+        self._start_relay()  # the page hears of the wait now
 
     def _on_wait(self, kind: str, position: int | None) -> None:
         # The backend's own waits: a local model loading (or, rarely, its queue).
@@ -276,6 +285,7 @@ class Generation:
         """Stream, and stream a continuation after each steer."""
         while True:
             self._segment = asyncio.create_task(self._stream_with_retries())
+            self._start_relay()  # after the segment: its request goes out first
             try:
                 finish = await self._segment
             except _RestartSteer:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 import logging
 import time
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from playground import persistence, protocol
 from playground.edits import EditStream
 from playground.edits.offsets import utf16_to_py
 from playground.errors import FlintError
-from playground.generations.prompt import build_messages
+from playground.generations.prompt import STOP, build_messages
 from playground.generations.quotas import Refusal, get_limiter
 from playground.generations.relay import Send
 from playground.generations.runner import Generation, OnFinish, new_generation_id
@@ -88,7 +87,11 @@ async def admit(requester: Requester) -> None:
 
 
 async def start_generation(
-    playground: str, message: protocol.GenStart, requester: Requester
+    playground: str,
+    message: protocol.GenStart,
+    requester: Requester,
+    *,
+    model: str | None = None,
 ) -> Generation:
     """Claim the playground, build the generation and start it: the one way in.
 
@@ -97,7 +100,8 @@ async def start_generation(
     page, an SSE response) read the same events. Raises (all FlintErrors):
     PlaygroundBusyError if one already runs there (on any process),
     RateLimitedError over a limit, ContextTooLargeError if the prompt cannot
-    fit the model's budget.
+    fit the model's budget. ``model`` is the playground's chosen backend (a key of
+    ``inference.get_backend``; None: the configured one).
     """
     hub = get_hub()
     gen_id = new_generation_id()
@@ -105,15 +109,16 @@ async def start_generation(
     async def finished(gen: Generation, reason: str) -> None:
         await hub.release(playground, gen.id)
         await get_limiter().charge(requester.user, requester.ip, gen.stats.tokens)
-        # The turn's last database write, after gen.done has gone out: the record
-        # with what was asked and answered, and the transcript's events (off the
-        # path of the next first token). In a context of its own: the HTTP request
-        # that started the generation may have ended by now, with its executor.
-        _keep(
-            asyncio.create_task(
-                _record(playground, gen, message.instruction, reason, transcript.events),
-                context=contextvars.Context(),
-            )
+        # The turn's one database write, after gen.done has gone out, on the record
+        # writer's thread: the record with what was asked and answered, and the
+        # transcript's events (off the path of the next first token).
+        watch.cancel()
+        record.finish(
+            "".join(gen.answer),
+            reason,
+            gen.stats.as_wire(),
+            transcript.events,
+            backfill=bool(settings.FLINT_REDIS_URL),  # saves may land on another process
         )
 
     # What the page's transcript shows of this generation after a reload.
@@ -124,7 +129,12 @@ async def start_generation(
         await hub.publish(gen_id, event)
 
     generation = build_generation(
-        message, publish=publish, gen_id=gen_id, on_finish=finished, session=playground
+        message,
+        publish=publish,
+        gen_id=gen_id,
+        on_finish=finished,
+        session=playground,
+        model=model,
     )
     rival = await hub.running(playground)
     if rival is not None:
@@ -133,18 +143,10 @@ async def start_generation(
     rival = await hub.claim(playground, gen_id)
     if rival is not None:
         raise PlaygroundBusyError(rival)
-    # The record is begun beside the first upstream request, in the background (a
-    # SQLite commit costs milliseconds the user would otherwise wait for the first
-    # token), so a generation that dies with its process leaves a "running" record
-    # that the next start-up closes (flint/serving.py) and a resume can explain.
-    # Until it lands, a model save of its edits finds its instruction here.
-    persistence.expect_generation(gen_id, message.instruction)
-    _keep(
-        asyncio.create_task(
-            _begin_record(playground, gen_id, message.instruction),
-            context=contextvars.Context(),
-        )
-    )
+    # Written when the generation ends; begun before that only if it runs long, so
+    # that one dying with its process leaves a "running" record that the next
+    # start-up closes (flint/serving.py) and a resume can explain (records.py).
+    record = persistence.TurnRecord(playground, gen_id, message.instruction)
 
     async def control(action: str, payload: dict[str, Any]) -> None:
         if action == "stop":
@@ -154,36 +156,8 @@ async def start_generation(
 
     await hub.open(generation.id, control)
     generation.start()
-    _keep(asyncio.create_task(_stop_when_abandoned(generation, hub, playground)))
+    watch = _Watch(generation, hub, playground)
     return generation
-
-
-async def _begin_record(playground: str, gen_id: str, instruction: str) -> None:
-    try:
-        await persistence.record_start(playground, gen_id, instruction)
-    except Exception:  # the end's write (an upsert) still records it
-        log.warning("could not begin the record of generation %s", gen_id, exc_info=True)
-
-
-async def _record(
-    playground: str,
-    gen: Generation,
-    instruction: str,
-    reason: str,
-    events: list[dict[str, Any]],
-) -> None:
-    try:
-        await persistence.record_generation(
-            playground,
-            gen.id,
-            instruction,
-            "".join(gen.answer),
-            reason,
-            gen.stats.as_wire(),
-            events,
-        )
-    except Exception:
-        log.exception("could not record generation %s", gen.id)
 
 
 # Background tasks are referenced until they end (the loop keeps only weak ones).
@@ -195,16 +169,46 @@ def _keep(task: asyncio.Task[None]) -> None:
     task.add_done_callback(_background.discard)
 
 
-async def _stop_when_abandoned(generation: Generation, hub: Hub, playground: str) -> None:
-    """Stop a generation nobody has watched for FLINT_ORPHAN_GRACE seconds."""
-    grace = settings.FLINT_ORPHAN_GRACE
-    while generation.running:
-        await asyncio.sleep(min(1.0, grace / 4))
+class _Watch:
+    """Stop a generation nobody has watched for FLINT_ORPHAN_GRACE seconds.
+
+    Checked every min(1 s, grace / 4) while the generation runs, from a timer: a
+    turn shorter than that starts no task for it (and keeps nothing alive after it).
+    """
+
+    __slots__ = ("generation", "grace", "hub", "interval", "playground", "timer")
+
+    def __init__(self, generation: Generation, hub: Hub, playground: str) -> None:
+        self.generation = generation
+        self.hub = hub
+        self.playground = playground
+        self.grace = settings.FLINT_ORPHAN_GRACE
+        self.interval = min(1.0, self.grace / 4)
+        self.timer: asyncio.TimerHandle | None = None
+        self._schedule()
+
+    def _schedule(self) -> None:
+        self.timer = asyncio.get_running_loop().call_later(self.interval, self._tick)
+
+    def _tick(self) -> None:
+        self.timer = None
+        if self.generation.running:
+            _keep(asyncio.create_task(self._check()))
+
+    async def _check(self) -> None:
+        generation = self.generation
         with contextlib.suppress(Exception):
-            await hub.refresh_claim(playground, generation.id)
-        since = await hub.watched_since(generation.id)
-        if since is not None and time.monotonic() - since > grace:
+            await self.hub.refresh_claim(self.playground, generation.id)
+        since = await self.hub.watched_since(generation.id)
+        if since is not None and time.monotonic() - since > self.grace:
             await generation.stop("abandoned")
+        elif generation.running:
+            self._schedule()
+
+    def cancel(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
 
 
 def build_generation(
@@ -214,12 +218,14 @@ def build_generation(
     gen_id: str,
     on_finish: OnFinish,
     session: str | None = None,
+    model: str | None = None,
 ) -> Generation:
     """Build the prompt and the generation with all it needs; raises ContextTooLargeError.
 
-    ``session`` (the playground) lets a backend keep per-session state across turns.
+    ``session`` (the playground) lets a backend keep per-session state across turns;
+    ``model`` picks the backend (``inference.get_backend``'s key).
     """
-    backend = get_backend()
+    backend = get_backend(model)
     files = dict(message.files)
     budget = min(settings.FLINT_CONTEXT_TOKENS, backend.context_tokens or 10**9)
     # A whole-file answer largely repeats the active file: offer it as the predicted
@@ -239,6 +245,10 @@ def build_generation(
             budget_tokens=budget,
             selection=_selection_text(message) if not history else None,
             history=history,
+            # This generation's backend, not the loop's default one: its size profile
+            # and its own tokenizer (the local model's, when loaded).
+            model=backend.info.model,
+            count_tokens=getattr(backend, "count_tokens", None),
         )
 
     def continuation(files: dict[str, str], kept: str, correction: str) -> ChatRequest:
@@ -251,7 +261,10 @@ def build_generation(
         )
         active = files.get(message.active) if prediction is not None and message.active else None
         return ChatRequest(
-            messages=messages(files, note, history), session=session, prediction=active
+            messages=messages(files, note, history),
+            session=session,
+            prediction=active,
+            stop=STOP,
         )
 
     return Generation(
@@ -260,6 +273,7 @@ def build_generation(
             messages=messages(files, message.instruction, ()),
             session=session,
             prediction=prediction,
+            stop=STOP,
         ),
         send=publish,
         retry=RetryPolicy(settings.FLINT_RETRIES, settings.FLINT_RETRY_MAX_WAIT),

@@ -37,6 +37,9 @@ class ChatRequest:
     # answer format rewrites whole files): sent as a predicted output by backends
     # that support it and are configured to (``PREDICTION=true``); ignored otherwise.
     prediction: str | None = None
+    # Text that ends the answer where it appears (Chat Completions ``stop``): the
+    # prompt's own layout markers, which nothing worth applying starts with.
+    stop: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -240,6 +240,8 @@ class OpenAICompatibleBackend:
             kwargs["max_tokens"] = max_tokens
         if request.temperature is not None:
             kwargs["temperature"] = request.temperature
+        if request.stop:
+            kwargs["stop"] = list(request.stop)
         if self._prediction and request.prediction:
             kwargs["prediction"] = {"type": "content", "content": request.prediction}
         if self._extra_body:

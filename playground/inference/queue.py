@@ -3,7 +3,9 @@
 Each backend gets at most ``cap`` generations streaming at once (a local model:
 one). Others wait in line and are told their position as it changes; a full
 line is refused at once with an estimate of when to try again; a cancelled
-waiter (Stop) leaves the line. The queue is per server process.
+waiter (Stop) leaves the line. The queue is per server process, unless Redis is
+configured (REDIS_URL, which sets FLINT_QUEUE): then the cap and the line are shared
+by every process (playground/inference/queue_redis.py).
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
+from django.conf import settings
+
 from playground.errors import FlintError
-from playground.registry import PerLoop
+from playground.registry import PerLoop, from_setting
 
 
 class QueueFullError(FlintError):
@@ -43,7 +47,7 @@ class _Waiter:
 
 
 class UpstreamQueue:
-    def __init__(self, cap: int, size: int) -> None:
+    def __init__(self, cap: int, size: int, name: str = "") -> None:
         self.cap = cap
         self.size = size
         self.active = 0
@@ -100,13 +104,30 @@ class UpstreamQueue:
                 waiter.position = position
                 waiter.on_position(position)
 
-    def retry_after(self) -> float:
-        return max(1.0, self._mean_hold * (len(self._waiters) + 1) / max(self.cap, 1))
+    def retry_after(self, waiting: int | None = None) -> float:
+        line = len(self._waiters) if waiting is None else waiting
+        return max(1.0, self._mean_hold * (line + 1) / max(self.cap, 1))
+
+    async def aclose(self) -> None:
+        """Nothing to close in memory (the Redis line closes its client)."""
+
+
+def _build(name: str, cap: int, size: int) -> UpstreamQueue:
+    # FLINT_QUEUE: this class, or with REDIS_URL the line shared by every process
+    # (playground.inference.queue_redis.RedisUpstreamQueue), as FLINT_HUB chooses the hub.
+    queue: UpstreamQueue = from_setting(
+        {**settings.FLINT_QUEUE, "NAME": name, "CAP": cap, "SIZE": size}
+    )
+    return queue
+
+
+async def _close(queue: UpstreamQueue) -> None:
+    await queue.aclose()
 
 
 # Keyed by (backend name, cap, size): one line per backend and model.
 queues: PerLoop[UpstreamQueue] = PerLoop(
-    "upstream queues", lambda name, cap, size: UpstreamQueue(cap, size)
+    "upstream queues", _build, settings=("FLINT_QUEUE",), close=_close
 )
 
 

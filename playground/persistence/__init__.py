@@ -15,6 +15,7 @@ from playground.persistence.access import (
     ownership_changed,
     scope_owner_token,
 )
+from playground.persistence.choice import playground_model_set, playground_model_set_async
 from playground.persistence.files import FilesError
 from playground.persistence.pending import expect_generation
 from playground.persistence.playgrounds import (
@@ -34,6 +35,7 @@ from playground.persistence.playgrounds import (
 from playground.persistence.records import (
     RESTART_NOTE,
     GenerationNotFoundError,
+    TurnRecord,
     generation_begin,
     generation_died_in_restart,
     generation_died_in_restart_async,
@@ -42,8 +44,7 @@ from playground.persistence.records import (
     generation_playground_async,
     generation_record,
     generations_close_dead,
-    record_generation,
-    record_start,
+    records_flushed,
     transcript_records,
 )
 from playground.persistence.revisions import (
@@ -74,6 +75,7 @@ __all__ = [
     "SaveConflictError",
     "SaveResult",
     "ShareNotFoundError",
+    "TurnRecord",
     "UnknownTemplateError",
     "access_check",
     "access_of",
@@ -93,10 +95,11 @@ __all__ = [
     "playground_create_from_files",
     "playground_get",
     "playground_import",
+    "playground_model_set",
+    "playground_model_set_async",
     "playground_save",
     "playgrounds_owned",
-    "record_generation",
-    "record_start",
+    "records_flushed",
     "revision_changes",
     "revision_diff",
     "revision_get",

@@ -27,10 +27,13 @@ from playground.registry import PerLoop
 
 @dataclass(frozen=True)
 class Access:
-    """A playground as one requester sees it: its version, and whether they own it."""
+    """A playground as one requester sees it: its version, whether they own it, and the
+    model chosen for it (persistence/choice.py; "" = the server's default)."""
 
     version: int
     owner: bool
+    model: str = ""
+    model_endpoint: str = ""
 
 
 def is_owner(playground: Playground, token: str | None, user: Any = None) -> bool:
@@ -49,7 +52,7 @@ def access_of(playground_id: str, token: str | None, user: Any = None) -> Access
     """How ``token`` (or ``user``) may use the playground; None if there is no such playground."""
     row = (
         Playground.objects.filter(id=playground_id)
-        .values("owner_hash", "owner_user_id", "version")
+        .values("owner_hash", "owner_user_id", "version", "model", "model_endpoint")
         .first()
     )
     if row is None:
@@ -60,7 +63,12 @@ def access_of(playground_id: str, token: str | None, user: Any = None) -> Access
         and row["owner_user_id"] is not None
         and row["owner_user_id"] == user.pk
     )
-    return Access(row["version"], by_account or owner_hash_matches(row["owner_hash"], token))
+    return Access(
+        row["version"],
+        by_account or owner_hash_matches(row["owner_hash"], token),
+        row["model"],
+        row["model_endpoint"],
+    )
 
 
 # The socket's and the async HTTP endpoint's way in: one thread hop, one query.
@@ -138,7 +146,7 @@ async def ownership_stamp(playground_id: str) -> object:
 class OwnerCheck:
     """One socket's "may this browser write here?", cached until ownership changes."""
 
-    __slots__ = ("_at", "_owner", "_stamp", "playground_id", "token")
+    __slots__ = ("_at", "_owner", "_stamp", "access", "playground_id", "token")
 
     def __init__(self, playground_id: str, token: str | None) -> None:
         self.playground_id = playground_id
@@ -146,6 +154,10 @@ class OwnerCheck:
         self._owner: bool | None = None
         self._stamp: object = None
         self._at = 0.0
+        # The row as last read: its model choice too, so a choice made on another
+        # server process (which moves the stamp: persistence/choice.py) is seen here
+        # by the next write, with no query of its own.
+        self.access: Access | None = None
 
     async def owner(self) -> bool:
         stamp = await ownership_stamp(self.playground_id)  # before the check, not after
@@ -154,4 +166,5 @@ class OwnerCheck:
             return self._owner
         state = await access_check(self.playground_id, self.token)
         self._owner, self._stamp, self._at = bool(state and state.owner), stamp, now
+        self.access = state
         return self._owner

@@ -186,13 +186,17 @@ def playground_save_generation_aware(
     """
     instruction = ""
     if author == "model" and generation_id:
-        record = GenerationRecord.objects.filter(
-            id=generation_id, playground_id=playground_id
-        ).first()
-        if record is not None:
-            instruction = record.instruction
-        else:  # running or just finished here: its record may not be written yet
-            instruction = unrecorded_instruction(generation_id) or ""
+        # Running or just finished here, its record may not be written yet; its entry
+        # goes only once the record is committed, so it is asked first.
+        pending = unrecorded_instruction(generation_id, playground_id)
+        if pending is not None:
+            instruction = pending
+        else:
+            record = GenerationRecord.objects.filter(
+                id=generation_id, playground_id=playground_id
+            ).first()
+            if record is not None:
+                instruction = record.instruction
     return playground_save(
         playground_id,
         files,

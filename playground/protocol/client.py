@@ -79,8 +79,50 @@ class Ping(_Message, tag="ping"):
     t: float | None = None
 
 
-ClientMessage = GenStart | GenStop | GenSteer | GenResume | FilesSave | Ping
-KNOWN_TYPES = ("gen.start", "gen.stop", "gen.steer", "gen.resume", "files.save", "ping")
+ModelId = Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
+
+
+class ModelsList(_Message, tag="models.list"):
+    """Ask for the models this playground can use (answered with ``models.listed``)."""
+
+
+class ModelSelect(_Message, tag="model.select"):
+    """Choose the playground's model, by an id from ``models.listed``."""
+
+    model: ModelId
+    # The endpoint URL the list came from (``models.listed``' ``endpoint.url``): a page
+    # listed before the server was pointed elsewhere is told so, not silently switched.
+    endpoint: Annotated[str, msgspec.Meta(max_length=300)] | None = None
+
+
+class ModelFetch(_Message, tag="model.fetch"):
+    """Download a local model that is not on disk yet (progress: ``model.download``)."""
+
+    model: ModelId
+
+
+ClientMessage = (
+    GenStart
+    | GenStop
+    | GenSteer
+    | GenResume
+    | FilesSave
+    | Ping
+    | ModelsList
+    | ModelSelect
+    | ModelFetch
+)
+KNOWN_TYPES = (
+    "gen.start",
+    "gen.stop",
+    "gen.steer",
+    "gen.resume",
+    "files.save",
+    "ping",
+    "models.list",
+    "model.select",
+    "model.fetch",
+)
 
 _decoder: msgspec.json.Decoder[ClientMessage] = msgspec.json.Decoder(ClientMessage)
 

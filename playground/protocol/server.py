@@ -94,3 +94,30 @@ def pong(t: float | None) -> dict[str, Any]:
 
 def files_saved(version: int, saved: bool) -> dict[str, Any]:
     return {"v": PROTOCOL_VERSION, "type": "files.saved", "version": version, "saved": saved}
+
+
+def models_listed(fields: dict[str, Any]) -> dict[str, Any]:
+    """The answer to ``models.list``: ``{models, current, endpoint}`` (inference/catalog.py)."""
+    return {"v": PROTOCOL_VERSION, "type": "models.listed", **fields}
+
+
+def model_selected(model: str, backend: str, name: str) -> dict[str, Any]:
+    """The playground's model changed (sent to every socket of the playground)."""
+    return {
+        "v": PROTOCOL_VERSION,
+        "type": "model.selected",
+        "model": model,
+        "backend": backend,
+        "name": name,
+    }
+
+
+def model_download(model: str, state: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """A local model's download: ``state`` is started, progress, done or failed."""
+    return {
+        "v": PROTOCOL_VERSION,
+        "type": "model.download",
+        "model": model,
+        "state": state,
+        **fields,
+    }

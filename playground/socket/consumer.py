@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
@@ -26,6 +27,7 @@ from playground.generations.service import (
 )
 from playground.hub import GenerationUnknownError, get_hub
 from playground.inference import get_backend
+from playground.socket.models import ModelMenu
 from playground.socket.throttle import TokenBucket
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,19 @@ class PlaygroundConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # untyp
     channel_layer_alias = None
     follower: asyncio.Task[None] | None = None
     owner_check: persistence.OwnerCheck | None = None
+    models: ModelMenu | None = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        # Channels' loop (await_many_dispatch) wraps every inbound message in a new
+        # task and an asyncio.wait, made to merge a channel layer's queue with the
+        # client's; without a layer there is one queue, read here directly, one
+        # message at a time as before.
+        self.scope = scope
+        self.channel_layer = None
+        self.base_send = send
+        with contextlib.suppress(StopConsumer):
+            while True:
+                await self.dispatch(await receive())
 
     async def connect(self) -> None:
         self.playground_id = self.scope["url_route"]["kwargs"]["playground_id"]
@@ -54,6 +69,7 @@ class PlaygroundConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # untyp
         self.bucket = TokenBucket(settings.FLINT_RATE_MESSAGES, settings.FLINT_RATE_WINDOW)
         await self.accept()
         try:
+            self.models = ModelMenu(self.playground_id, state, self.send_json)
             ready = await self._session_ready(state)
         except Exception as exc:  # e.g. an unknown local model: say so, don't just drop
             log.exception("cannot start a session for %s", self.playground_id)
@@ -61,13 +77,17 @@ class PlaygroundConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # untyp
             await self.close(code=CLOSE_MISCONFIGURED)
             return
         await self.send_json(ready)
+        self.models.join()
 
     async def _session_ready(self, state: Any) -> dict[str, Any]:
-        backend = get_backend()
+        assert self.models is not None
+        backend = get_backend(self.models.key)
         return protocol.session_ready(
             playground=self.playground_id,
             backend=backend.info.name,
             model=backend.info.model,
+            model_id=self.models.choice.id,
+            model_note=self.models.note,
             max_message_bytes=settings.FLINT_MAX_MESSAGE_BYTES,
             running=await get_hub().running(self.playground_id),
             allowance=await self._allowance(),
@@ -91,6 +111,8 @@ class PlaygroundConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # untyp
     async def disconnect(self, code: int) -> None:
         # The generation itself keeps running for FLINT_ORPHAN_GRACE seconds so
         # a reloaded page can pick it up (gen.resume); only stop following it.
+        if self.models is not None:
+            self.models.leave()
         await self._unfollow()
 
     async def send_json(self, message: dict[str, Any]) -> None:
@@ -154,6 +176,12 @@ class PlaygroundConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # untyp
             await self.on_control(message.gen, "steer", {"instruction": message.instruction})
         elif isinstance(message, protocol.GenResume):
             await self.on_resume(message)
+        elif isinstance(message, protocol.ModelsList):
+            await self._menu().list()
+        elif isinstance(message, protocol.ModelSelect):
+            await self._menu().select(message)
+        elif isinstance(message, protocol.ModelFetch):
+            await self._menu().fetch(message)
         else:
             await self.send_json(protocol.pong(message.t))
 
@@ -163,7 +191,13 @@ class PlaygroundConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # untyp
         # claim, a revoked capability), so a change takes effect on the next write.
         if self.owner_check is None:
             self.owner_check = persistence.OwnerCheck(self.playground_id, self.token)
-        return await self.owner_check.owner()
+        owner = await self.owner_check.owner()
+        self._menu().refresh(self.owner_check.access)  # a model chosen on another process
+        return owner
+
+    def _menu(self) -> ModelMenu:
+        assert self.models is not None  # set in connect, before any message is read
+        return self.models
 
     async def _belongs_here(self, gen: str) -> bool:
         """Whether ``gen`` is a generation of this socket's playground.
@@ -203,7 +237,9 @@ class PlaygroundConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # untyp
 
     async def on_start(self, message: protocol.GenStart) -> None:
         try:
-            generation = await start_generation(self.playground_id, message, self.requester)
+            generation = await start_generation(
+                self.playground_id, message, self.requester, model=self._menu().key
+            )
         except FlintError as exc:  # gen.busy, rate.limited, gen.too_large
             await self.send_json(protocol.error_from(exc))
             return
@@ -262,5 +298,12 @@ class PlaygroundConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # untyp
         self.follower = None
 
 
-# Messages that change the playground or spend the owner's model budget.
-_WRITES = (protocol.GenStart, protocol.GenStop, protocol.GenSteer, protocol.FilesSave)
+# Messages that change the playground or spend the owner's model budget (or disk).
+_WRITES = (
+    protocol.GenStart,
+    protocol.GenStop,
+    protocol.GenSteer,
+    protocol.FilesSave,
+    protocol.ModelSelect,
+    protocol.ModelFetch,
+)

@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator, Mapping
@@ -52,7 +53,7 @@ def daphne_server(env: Mapping[str, str], port: int | None = None) -> Iterator[S
     """
     port = port or free_port()
     # The server's log goes to a file (a pipe nobody reads would fill and block it).
-    log_path = Path(env.get("FLINT_VAR_DIR", "/tmp")) / f"daphne-{port}.log"
+    log_path = Path(env.get("FLINT_VAR_DIR") or tempfile.gettempdir()) / f"daphne-{port}.log"
     log_file = log_path.open("wb")
     command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
     proc = subprocess.Popen(

@@ -486,6 +486,28 @@ def _fmt_seconds(v: float | str) -> str:
 _RECORD = web.RequestKey("record", RequestRecord)
 
 
+def _until_stop(tokens: list[str], stop: Any) -> list[str]:
+    """The tokens before the first stop sequence, as real servers cut (the stop not sent)."""
+    stops = [stop] if isinstance(stop, str) else stop if isinstance(stop, list) else []
+    stops = [s for s in stops if isinstance(s, str) and s]
+    if not stops:
+        return tokens
+    text = "".join(tokens)
+    cut = min((i for i in (text.find(s) for s in stops) if i >= 0), default=-1)
+    if cut < 0:
+        return tokens
+    kept: list[str] = []
+    used = 0
+    for token in tokens:
+        if used + len(token) >= cut:
+            if cut > used:
+                kept.append(token[: cut - used])
+            break
+        kept.append(token)
+        used += len(token)
+    return kept
+
+
 class _Plan:
     """A reply resolved against the server defaults and the request."""
 
@@ -506,7 +528,7 @@ class _Plan:
 
     def __init__(self, reply: Reply, cfg: _Config, body: dict[str, Any]) -> None:
         messages = body.get("messages")
-        self.tokens = reply.content_tokens(messages)
+        self.tokens = _until_stop(reply.content_tokens(messages), body.get("stop"))
         self.rate = float(cfg.rate if reply.rate is None else reply.rate)
         self.ttft = float(cfg.ttft if reply.ttft is None else reply.ttft)
         self.chunk = int(cfg.chunk if reply.chunk is None else reply.chunk)

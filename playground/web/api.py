@@ -23,6 +23,7 @@ from playground.errors import FlintError
 from playground.generations.runner import Generation
 from playground.generations.service import Requester, start_generation
 from playground.hub import get_hub
+from playground.inference.catalog import backend_key, effective
 from playground.persistence import access_check
 from playground.persistence.ownership import request_owner_token
 from playground.web.access import error_response, json_error, require_json
@@ -55,8 +56,11 @@ async def generate(
     if not state.owner:
         return json_error(403, "auth.forbidden", "Only the playground's owner can ask the model.")
     requester = Requester.of(token, request.META.get("REMOTE_ADDR"))
+    choice, _note = effective(state.model, state.model_endpoint)
     try:
-        generation = await start_generation(playground_id, message, requester)
+        generation = await start_generation(
+            playground_id, message, requester, model=backend_key(choice)
+        )
     except FlintError as exc:  # gen.busy, rate.limited, gen.too_large
         return error_response(exc)
     return StreamingHttpResponse(

@@ -1,7 +1,7 @@
 """Real answers of the local model, replayed through the real engine and page (#11).
 
 Every answer under bench/edit_quality/answers/ was recorded byte for byte from
-qwen2.5-coder-0.5b on a 2-core machine (`python bench/edit_quality.py --record DIR`).
+qwen2.5-coder-0.5b or 1.5b on a 2-core machine (`python bench/edit_quality.py --record DIR`).
 Here each is fed through the scripted upstream to a real Daphne, its edit engine and
 the playground page in headless Chromium, with no model, and the test asserts what
 the learner would see: the files in the editor, the preview, the output of main.py.
@@ -198,3 +198,28 @@ def test_a_doubled_opening_fence_still_greets_ada(page: Any) -> None:
     # "```python main.py" twice, then the file with print(greet("Ada")) in its main block.
     outcome = replay(page, f"{FIRST_TRY}/py-greet-ada-too")
     assert outcome.passed, outcome.seen
+
+
+# -- qwen2.5-coder-1.5b, the smallest-unit prompt --------------------------------------
+# These answers went on past a correct block into `<file path="…">` copies of the
+# prompt's files; the generation's stop sequence ends them where the copy begins.
+
+SMALLEST_UNIT = "2026-12-01/1.5b-46/qwen2.5-coder-1.5b-new"
+
+
+def test_a_made_up_copy_of_main_py_after_the_answer_is_never_applied(page: Any) -> None:
+    # The right greet(name, greeting="Hello"), then a "main.py" importing a module
+    # that does not exist: applied, it broke the program.
+    outcome = replay(page, f"{SMALLEST_UNIT}/py-greet-default")
+    assert outcome.passed, outcome.seen
+    assert "from helper" not in outcome.files["main.py"]
+
+
+def test_an_answer_stops_where_it_starts_copying_the_prompt(page: Any) -> None:
+    # One CSS rule, then every file again in <file> sections: only the rule lands.
+    outcome = replay(page, f"{SMALLEST_UNIT}/web-background-light-blue")
+    assert outcome.passed, outcome.seen
+    assert outcome.tokens < 40, "the copied files were streamed and applied too"
+    web = starter("web")
+    assert outcome.files["index.html"] == web["index.html"]
+    assert "<file" not in "".join(outcome.files.values())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from selenium.common.exceptions import StaleElementReferenceException
@@ -83,3 +85,8 @@ def answer_text(driver: WebDriver) -> str:
     """The text of the newest turn's answer."""
     answers = all_by_testid(driver, "answer")
     return answers[-1].text if answers else ""
+
+
+# Where browser tests leave screenshots to look at (the system's temporary directory).
+SHOTS = Path(tempfile.gettempdir()) / "flint-shots"
+SHOTS.mkdir(exist_ok=True)

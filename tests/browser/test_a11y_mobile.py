@@ -12,6 +12,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 
 from playground.testing.upstream import Reply, ScriptedUpstream
 from tests.browser.helpers import (
+    SHOTS,
     all_by_testid,
     by_testid,
     open_playground,
@@ -20,7 +21,6 @@ from tests.browser.helpers import (
     wait_saved,
 )
 
-SHOTS = "/tmp/flint-shots"
 AXE = Path(__file__).resolve().parents[2] / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
 
 ANSWER = """A purple heading.

@@ -11,6 +11,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from playground.testing.servers import daphne_server, flint_env, migrate
 from playground.testing.upstream import Fail, Reply, ScriptedUpstream
 from tests.browser.helpers import (
+    SHOTS,
     all_by_testid,
     by_testid,
     open_playground,
@@ -18,8 +19,6 @@ from tests.browser.helpers import (
     wait_for,
 )
 from tests.conftest import flint_env_for
-
-SHOTS = "/tmp/flint-shots"
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from tests.browser.helpers import (
+    SHOTS,
     all_by_testid,
     browser_errors,
     by_testid,
@@ -15,8 +16,6 @@ from tests.browser.helpers import (
     wait_saved,
 )
 from tests.browser.preview_support import console_entries, preview_shown, preview_text, set_file
-
-SHOTS = "/tmp/flint-shots"
 
 
 def tabs(driver: WebDriver) -> list[str]:

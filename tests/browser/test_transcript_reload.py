@@ -6,6 +6,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 
 from playground.testing.upstream import Reply, ScriptedUpstream
 from tests.browser.helpers import (
+    SHOTS,
     all_by_testid,
     browser_errors,
     by_testid,
@@ -16,8 +17,6 @@ from tests.browser.helpers import (
     wait_for,
     wait_saved,
 )
-
-SHOTS = "/tmp/flint-shots"
 
 ANSWER = """Purple heading, one more click, then a broken line.
 style.css

@@ -96,13 +96,42 @@ def test_files_are_ordered_by_path_not_by_the_open_tab() -> None:
     assert positions == sorted(positions)
 
 
-def test_the_request_names_the_open_file_and_repeats_the_answer_shape() -> None:
-    user = build(WEB, active="style.css", model="qwen2.5-coder-1.5b")[-1]
+def test_the_request_repeats_the_answer_shape_but_not_the_open_tab() -> None:
+    user = build(WEB, active="index.html", model="qwen2.5-coder-1.5b")[-1]
     assert user.role == "user"
     assert user.content.startswith("make the heading green")
-    assert "style.css open" in user.content
-    assert "fenced code block labelled with its path" in user.content
+    # Told index.html was open, qwen2.5-coder-1.5b answered style changes with the
+    # whole of index.html and an inline style (a median 122 tokens a task, not 31).
+    assert "index.html" not in user.content
+    assert "each in a fenced code block labelled with its path" in user.content
     assert "```" not in user.content, "a fence at the end of the prompt gets continued"
+
+
+def test_a_selection_is_still_quoted_with_its_file() -> None:
+    selection = ("style.css", "h1 {\n  color: #b4441c;\n}")
+    user = build(WEB, selection=selection, model="qwen2.5-coder-1.5b")[-1]
+    assert "selected this part of style.css" in user.content
+
+
+def test_examples_are_not_changes_the_starters_invite() -> None:
+    # An example that resembles the learner's request is copied instead of answered:
+    # "also greet Ada" got the example's shouting greet.
+    for files, starter_words in ((WEB, ("p {", "h1", "button")), (PYTHON, ("greet",))):
+        system = build(files, model="qwen2.5-coder-1.5b")[0].content
+        example = system[system.index("Example") : system.index("<file")]
+        for word in starter_words:
+            assert word not in example, word
+
+
+def test_web_rules_ask_for_the_script_with_the_elements_it_needs() -> None:
+    system = build(WEB, model="qwen2.5-coder-1.5b")[0].content
+    assert "the complete new script.js, and in index.html any element it needs" in system
+
+
+def test_web_rules_send_text_changes_to_index_html_not_css() -> None:
+    # With only a CSS example, "change the heading to say …" came back as a CSS rule.
+    system = build(WEB, model="qwen2.5-coder-1.5b")[0].content
+    assert "what the page says or shows" in system and "CSS cannot change text" in system
 
 
 def test_a_tiny_model_gets_the_request_alone() -> None:
@@ -116,7 +145,7 @@ def test_models_of_1b_and_more_are_asked_for_the_smallest_unit() -> None:
     assert "only the CSS rule" in web and "whole changed element" in web
     python = build(PYTHON, model="qwen2.5-coder-1.5b")
     assert "only that whole function" in python[0].content
-    assert "just the changed part" in python[-1].content
+    assert "just the changed parts" in python[-1].content
 
 
 def test_models_under_1b_are_asked_for_the_whole_changed_file() -> None:

@@ -611,6 +611,83 @@ async def _bug(env: Env) -> Seen:
     return seen
 
 
+# --- the model menu ------------------------------------------------------------------------
+
+
+async def _model_error(message: dict[str, Any]) -> Seen:
+    comm = await connect()
+    await comm.send_json_to(message)
+    return Seen(await first_error(comm), comm)
+
+
+@driver("model.unknown")
+async def _model_unknown(env: Env) -> Seen:
+    from playground.inference import catalog
+
+    catalog.forget_listings()  # the endpoint's own list decides, read for real
+    seen = await _model_error({"type": "model.select", "model": "endpoint:no-such-model"})
+    assert "no-such-model" in seen.error["message"]
+    assert seen.error["detail"]["model"] == "endpoint:no-such-model"
+    return seen
+
+
+@driver("model.wrong_endpoint")
+async def _model_wrong_endpoint(env: Env) -> Seen:
+    seen = await _model_error(
+        {"type": "model.select", "model": "endpoint:gpt-test", "endpoint": "https://old.example/v1"}
+    )
+    assert seen.error["detail"]["endpoint"] == env.up.base_url
+    return seen
+
+
+@driver("model.not_downloadable")
+async def _model_not_downloadable(env: Env) -> Seen:
+    return await _model_error({"type": "model.fetch", "model": "endpoint:gpt-test"})
+
+
+@driver("model.download_busy")
+async def _model_download_busy(env: Env) -> Seen:
+    # A real download runs (from a loopback hub, slowly); a second model is refused.
+    import hashlib
+    import shutil
+    import tempfile
+
+    from playground.inference.local import registry
+    from playground.inference.local.registry import ModelSpec
+    from playground.testing.hub import FakeHub
+
+    data = b"GGUF" + b"\0" * 400_000
+    spec = ModelSpec(
+        name="contract-tiny",
+        description="synthetic",
+        sha256=hashlib.sha256(data).hexdigest(),
+        hash_source="computed in the test",
+        size=len(data),
+        hub_repo="flint-tests/Contract-GGUF",
+        hub_file="tiny.gguf",
+        parts=(),
+    )
+    env.monkeypatch.setitem(registry.MODELS, spec.name, spec)
+    var = tempfile.mkdtemp(prefix="flint-contract-")
+    with FakeHub() as hub, override_settings(VAR_DIR=var):
+        hub.add(spec.hub_repo, spec.hub_file, data)
+        hub.configure(rate=400_000)  # a second
+        env.monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        comm = await connect()
+        await comm.send_json_to({"type": "model.fetch", "model": "local:contract-tiny"})
+        while (await comm.receive_json_from(timeout=10))["type"] != "model.download":
+            pass
+        await comm.send_json_to({"type": "model.fetch", "model": "local:smollm2-135m"})
+        err = await first_error(comm)
+        while (msg := await comm.receive_json_from(timeout=10))["type"] != "model.download" or (
+            msg["state"] not in ("done", "failed")
+        ):
+            pass
+    shutil.rmtree(var, ignore_errors=True)  # the download has ended: nothing writes there
+    assert err["detail"]["running"] == "contract-tiny"
+    return Seen(err, comm)
+
+
 # --- the checks --------------------------------------------------------------------------
 
 WIRE_FIELDS = {"v", "type", "code", "message", "retryable", "retry_after", "gen", "seq", "detail"}

@@ -352,11 +352,16 @@ async def test_after_a_crash_mid_answer_the_record_is_closed_and_resume_says_why
             gen = (await ws.receive_json(timeout=10))["gen"]
             while (await ws.receive_json(timeout=10))["type"] != "gen.delta":
                 pass
-            await asyncio.sleep(0.5)  # the record is written beside the first request
+            # A generation still running half a second in has its record begun
+            # ("running"); a shorter one is written once, when it ends.
+            db = sqlite3.connect(tmp_path / "flint.sqlite3")
+            query = "select status, stats from playground_generationrecord where id = ?"
+            deadline = time.monotonic() + 10
+            while db.execute(query, (gen,)).fetchone() is None:
+                assert time.monotonic() < deadline, "the running record was never begun"
+                await asyncio.sleep(0.05)
             os.kill(first.pid, signal.SIGKILL)  # the server dies mid-answer
             await ws.close()
-        db = sqlite3.connect(tmp_path / "flint.sqlite3")
-        query = "select status, stats from playground_generationrecord where id = ?"
         assert db.execute(query, (gen,)).fetchone()[0] == "running"
         with daphne_server(env) as second:
             status, stats = db.execute(query, (gen,)).fetchone()

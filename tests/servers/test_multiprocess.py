@@ -86,3 +86,41 @@ async def test_stop_sent_to_another_process_stops_the_generation(
         await wb.close()
     upstream.wait_idle()
     assert upstream.streams[-1].client_disconnected
+
+
+async def test_a_model_chosen_on_one_process_answers_on_another(
+    two_servers: tuple[str, str], upstream: ScriptedUpstream
+) -> None:
+    # Process B's socket has checked its owner already (cached); the choice is made on
+    # A. B's next gen.start re-reads the row (the access stamp moved, in Redis) and
+    # asks the chosen model.
+    a, b = two_servers
+    upstream.configure(models=["gpt-test", "gpt-other"])
+    try:
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            async with http.get(a + "/") as resp:
+                pid = str(resp.url).rstrip("/").rsplit("/", 1)[-1]
+            on_b, _ = await open_socket(http, b, pid)
+            start = json.dumps({"type": "gen.start", "instruction": "go", "files": {}})
+            upstream.script(Reply(text="first"))
+            await on_b.send_str(start)
+            while (msg := await on_b.receive_json(timeout=20))["type"] != "gen.done":
+                pass
+            assert upstream.streams[-1].model == "gpt-test"
+            on_a, _ = await open_socket(http, a, pid)
+            await on_a.send_str(json.dumps({"type": "model.select", "model": "endpoint:gpt-other"}))
+            while (msg := await on_a.receive_json(timeout=20))["type"] != "model.selected":
+                assert msg["type"] != "error", msg
+            upstream.script(Reply(text="second"))
+            await on_b.send_str(start)
+            started = await on_b.receive_json(timeout=20)
+            while started["type"] != "gen.started":
+                started = await on_b.receive_json(timeout=20)
+            assert started["model"] == "gpt-other"
+            while (msg := await on_b.receive_json(timeout=20))["type"] != "gen.done":
+                pass
+            assert upstream.streams[-1].model == "gpt-other"
+            await on_a.close()
+            await on_b.close()
+    finally:
+        upstream.configure(models=["gpt-test"])

@@ -138,6 +138,22 @@ async def test_the_prompt_carries_files_and_instruction_and_the_key_goes_only_up
     await comm.disconnect()
 
 
+async def test_an_answer_that_starts_copying_a_file_section_back_ends_there(
+    use_upstream: ScriptedUpstream,
+) -> None:
+    # Real shape (qwen2.5-coder-1.5b): the right block, then the prompt's file sections.
+    use_upstream.script(
+        Reply(text='```css style.css\np { color: blue; }\n```\n<file path="style.css">\nx')
+    )
+    comm = await connect()
+    await comm.send_json_to(start("turn the text blue"))
+    events = await until_done(comm)
+    assert use_upstream.requests[-1].body["stop"] == ['\n<file path="']
+    assert "<file" not in text_of(events)
+    assert [e["path"] for e in events if e["type"] == "gen.edit"] == ["style.css"]
+    await comm.disconnect()
+
+
 async def test_stop_closes_the_upstream_stream_and_keeps_the_partial_answer(
     use_upstream: ScriptedUpstream,
 ) -> None:
@@ -507,6 +523,7 @@ async def test_a_generation_is_recorded_with_its_answer(use_upstream: ScriptedUp
     comm = await connect()
     await comm.send_json_to(start("remember me"))
     events = await until_done(comm)
+    assert await persistence.records_flushed()  # written after gen.done, on its own thread
     record = await database_sync_to_async(
         lambda: GenerationRecord.objects.get(id=events[0]["gen"])
     )()

@@ -110,6 +110,18 @@ async def test_text_reply_and_default_echo(up: ScriptedUpstream) -> None:
     assert "".join(echoed) == "Write a function."
 
 
+async def test_stop_sequences_end_the_answer_before_them_as_real_servers_do(
+    up: ScriptedUpstream,
+) -> None:
+    up.script(Reply(tokens=["a {", "}\n", "<fi", "le path=", '"x">', "more"]))
+    up.script(Reply(tokens=["no ", "stop ", "here"]))
+    async with client(up) as c:
+        cut, _ = await collect(c, stop=["\n<file", "never"])
+        whole, _ = await collect(c, stop="<file")
+    assert cut == ["a {", "}"]
+    assert whole == ["no ", "stop ", "here"]
+
+
 async def test_non_streaming_and_models(up: ScriptedUpstream) -> None:
     up.configure(models=["gpt-test", "coder-1"])
     up.script(Reply(text="fn main() {}", model="coder-1"))

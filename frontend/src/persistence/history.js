@@ -8,7 +8,7 @@
 import { h } from "../ui/dom.js";
 import { getJson, postJson } from "../net/http.js";
 import { placeInTopbar } from "./autosave.js";
-import { trapKeys } from "../ui/dialog.js";
+import { closePanel, trapKeys } from "../ui/dialog.js";
 
 const AUTHOR = { user: "you", model: "model", restore: "restore", fork: "fork", import: "import" };
 
@@ -43,12 +43,8 @@ export class HistoryPanel {
     await this.refresh();
   }
 
-  close({ focus = false } = {}) {
-    const had = this.panel?.contains(document.activeElement);
-    this.panel?.remove();
-    this.panel = null;
-    this.button.setAttribute("aria-expanded", "false");
-    if (focus || had) this.button.focus();
+  close(options) {
+    closePanel(this, options);
   }
 
   async refresh(select = null) {

@@ -3,7 +3,7 @@
 
 import { h } from "../ui/dom.js";
 import { postJson } from "../net/http.js";
-import { trapKeys } from "../ui/dialog.js";
+import { closePanel, trapKeys } from "../ui/dialog.js";
 
 export class SharePanel {
   constructor({ button, host, playground, autosave }) {
@@ -70,12 +70,8 @@ export class SharePanel {
     url.select();
   }
 
-  close({ focus = false } = {}) {
-    const had = this.panel?.contains(document.activeElement);
-    this.panel?.remove();
-    this.panel = null;
-    this.button.setAttribute("aria-expanded", "false");
-    if (focus || had) this.button.focus();
+  close(options) {
+    closePanel(this, options);
   }
 }
 

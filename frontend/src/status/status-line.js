@@ -29,7 +29,8 @@ export class StatusLine {
     delete this.el.dataset.steerMs;
     delete this.el.dataset.queuePosition;
     delete this.el.dataset.loading;
-    Object.assign(this, { tSend: t, tFirst: null, tokens: 0, retryText: null, model: null, final: null });
+    delete this.el.dataset.loadingSeconds;
+    Object.assign(this, { tSend: t, tFirst: null, tokens: 0, retryText: null, model: null, final: null, loadingSince: null });
     this.phase = "waiting";
     clearInterval(this.ticker);
     this.ticker = setInterval(() => schedule(this.render), 250);
@@ -65,9 +66,11 @@ export class StatusLine {
     schedule(this.render);
   }
 
-  // gen.loading: the local model is starting (the first request after a start).
-  loadingModel() {
-    this.queueText = "Loading the local model… (the first start takes a while)";
+  // gen.loading: the local model is starting (the first request after a start, or
+  // after a switch to another local model); the line counts the seconds.
+  loadingModel(t = performance.now()) {
+    this.loadingSince = t;
+    this.queueText = null;
     this.el.dataset.loading = "1";
     schedule(this.render);
   }
@@ -100,6 +103,13 @@ export class StatusLine {
   }
 
   draw() {
+    if (this.phase === "waiting" && this.loadingSince != null && !this.retryText) {
+      const secs = Math.floor((performance.now() - this.loadingSince) / 1000);
+      this.el.dataset.loadingSeconds = secs;
+      const model = this.model ? ` ${this.model}` : " the local model";
+      this.set("waiting", `Loading${model}… ${secs} s (a first start takes a while)`);
+      return;
+    }
     if (this.phase === "waiting" && this.queueText && !this.retryText) {
       this.set("waiting", this.queueText);
       return;

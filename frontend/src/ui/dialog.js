@@ -54,3 +54,13 @@ export function trapKeys(event, el, close) {
     first.focus();
   }
 }
+
+// Close the overlay panel a top-bar button opened: `owner.panel` (removed, then null)
+// and `owner.button` (collapsed; focused again when asked, or when focus was inside).
+export function closePanel(owner, { focus = false } = {}) {
+  const had = owner.panel?.contains(document.activeElement);
+  owner.panel?.remove();
+  owner.panel = null;
+  owner.button.setAttribute("aria-expanded", "false");
+  if (focus || had) owner.button.focus();
+}

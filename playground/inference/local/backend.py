@@ -14,6 +14,10 @@ Only when the load outlasts ``load_timeout`` is ``upstream.loading`` raised.
 
 One generation at a time: two decodes on 2 cores each run at less than half speed,
 and llama-cpp-python's server interrupts a running stream when a new one arrives.
+The line is shared by every local model's backend (a playground can choose its own
+local model, playground/inference/catalog.py): one llama.cpp server runs at a time
+(server.py stops the old one when another model is asked for), so a generation on
+another model waits for the running one instead of killing its server mid-answer.
 """
 
 from __future__ import annotations
@@ -32,8 +36,14 @@ from playground.inference.local.server import LocalModelServer, ServerConfig, sh
 from playground.inference.local.verify import ModelVerificationError, ensure_verified
 from playground.inference.openai_compatible import OpenAICompatibleBackend
 from playground.inference.queue import UpstreamQueue
+from playground.registry import PerLoop
 
 CRASH_LOOP = 3  # consecutive failed starts after which we stop waiting and report
+
+# The fair line in front of the one llama.cpp server, for every local model alike.
+_slot: PerLoop[UpstreamQueue] = PerLoop(
+    "local model slot", lambda: UpstreamQueue(cap=1, size=1_000)
+)
 
 
 class LocalModelBackend:
@@ -63,9 +73,6 @@ class LocalModelBackend:
         self._max_tokens = max_tokens
         self._timeout = timeout
         self.load_timeout = load_timeout
-        # The same fair line as every backend's (playground/inference/queue.py), with room
-        # for one: it guards the model also when the backend is used on its own.
-        self.queue = UpstreamQueue(cap=1, size=1_000)
         # One generation at a time on the local model; the rest wait in line.
         self.max_concurrent = 1
         # Room for the prompt: the model's window less the answer's.
@@ -73,6 +80,13 @@ class LocalModelBackend:
         self._server: LocalModelServer | None = None
         self._upstream: OpenAICompatibleBackend | None = None
         self._upstream_url = ""
+
+    @property
+    def queue(self) -> UpstreamQueue:
+        """The same fair line as every backend's (playground/inference/queue.py), with room
+        for one, shared by the local models: it guards the server also when the backend
+        is used on its own."""
+        return _slot.get()
 
     # -- what the UI can show ----------------------------------------------------------
     def queue_position(self) -> int:
@@ -132,8 +146,9 @@ class LocalModelBackend:
         if not path.exists():
             raise InferenceError(
                 "upstream.model_not_found",
-                f"The local model {self.info.model!r} is not downloaded yet. Run "
-                f"`python manage.py models fetch {self.info.model}` on the server, then retry.",
+                f"The local model {self.info.model!r} is not downloaded yet. Download it from "
+                "the model menu (or run `python manage.py models fetch "
+                f"{self.info.model}` on the server), then retry.",
                 retryable=False,
             )
         # Hashing (only when the file changed since it was verified) and process

