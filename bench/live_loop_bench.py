@@ -23,9 +23,18 @@ Sections (all printed side by side in one run):
    (``python -m playground.testing.responses_ws``, FLINT_API=responses), over the browser
    socket and over a fresh HTTP request each: added TTFT, turn overhead, Daphne CPU per
    turn; then steer -> first continuation token on both (native steer on the socket).
+6. ``realtime`` (issue #15): the cost of one upstream read at a real-time rate. One stream at
+   1,000 tok/s (each token its own SSE event, its own HTTP chunk, its own write, 1 ms apart):
+   Daphne CPU us per relayed token; then 100 streams x 1,000 tok/s on one process: frame
+   latency p50/p95/p99. With ``--baseline REV`` a second Daphne runs the code of git revision
+   REV (exported with ``git archive``) on the same upstream, and every figure is measured on
+   both, interleaved: before and after in one run.
 
-Run:  python bench/live_loop_bench.py [--quick] [--only rate|ttft|turn|steer|concurrent|upstreams]
-      [--baseline REV]  (upstreams: the same socket turns through a Daphne of REV too, interleaved)
+Run:  python bench/live_loop_bench.py [--quick] [--only SECTION (repeatable)]
+      (SECTION: rate ttft turn steer concurrent upstreams realtime)
+      [--baseline REV]  (upstreams: the same socket turns through a Daphne of REV too,
+      interleaved; realtime: every figure on a Daphne of REV too)
+      python bench/live_loop_bench.py --only realtime --baseline main
 """
 
 from __future__ import annotations
@@ -64,7 +73,7 @@ from playground.testing.upstream import lorem_tokens  # noqa: E402
 mono = time.monotonic
 FILES = {"app.py": "def main():\n    return 1\n"}
 MARK_RE = re.compile(r"BENCHMARK-([a-z]+)-(\d+)")
-SECTIONS = ("rate", "ttft", "turn", "steer", "concurrent", "upstreams")
+SECTIONS = ("rate", "ttft", "turn", "steer", "concurrent", "upstreams", "realtime")
 ASGI_APP = ["flint.asgi:application"]
 PY_SPY = ["py-spy", "record", "--rate", "250", "--nonblocking", "--format", "raw"]
 
@@ -399,6 +408,7 @@ class Bench:
         self.r_url = ""  # the Daphne on the WebSocket upstream (section "upstreams")
         self.r_up = ""
         self.b_url = ""  # with --baseline: a Daphne of that commit on the WebSocket upstream
+        self.s_url = ""  # with --baseline: a Daphne of that commit on the SSE upstream (realtime)
 
     def emit(self, text: str = "") -> None:
         print(text, flush=True)
@@ -1062,10 +1072,15 @@ class Bench:
         )
         self.emit()
 
-    async def _concurrent_once(self, pids: list[str], rate: float, secs: float) -> dict[str, Any]:
+    async def _concurrent_once(
+        self, pids: list[str], rate: float, secs: float, base: str | None = None, daphne: str = ""
+    ) -> dict[str, Any]:
+        """``len(pids)`` sockets streaming ``rate`` tok/s each for ``secs`` s from the Daphne at
+        ``base`` (pid key ``daphne``; default: the main one)."""
+        daphne = daphne or "daphne"
         c = len(pids)
         n = int(rate * secs)
-        socks = await asyncio.gather(*(self.connect(p) for p in pids))
+        socks = await asyncio.gather(*(self.connect(p, base) for p in pids))
         toks = code_tokens(n)  # code-like lines: an answer with no line break is O(n^2) at HEAD
         expected = "".join(toks)
         meters = {k: CpuMeter(v) for k, v in self.pids.items()}
@@ -1092,12 +1107,14 @@ class Bench:
         ok = 0
         first_w, last_w, first_d, last_d = [], [], [], []
         tokens_total = 0
+        n_writes = 0
         for t in turns:
             s = streams.get(t.mark)
             ok += t.text == expected and t.reason == "stop"
             if s is None:  # never reached the upstream within the time limit
                 continue
             writes = [(w[0], w[1]) for w in s["writes"] if w[1]]
+            n_writes += len(writes)
             if not t.frames or not writes:
                 continue
             cum, acc = [], 0
@@ -1149,13 +1166,175 @@ class Bench:
             "lat_p99": pct(lat, 99),
             "lat_max": max(lat),
             "frames": len(lat),
-            "daphne_cpu": cpu["daphne"],
-            "daphne_us_per_token": 1e6 * meters["daphne"].seconds / max(1, tokens_total),
-            "daphne_waited": meters["daphne"].waited,
+            "tokens_per_frame": tokens_total / max(1, len(lat)),
+            "tokens_per_write": sum(s["tokens_emitted"] for s in streams.values())
+            / max(1, n_writes),
+            "daphne_cpu": cpu[daphne],
+            "daphne_us_per_token": 1e6 * meters[daphne].seconds / max(1, tokens_total),
+            "daphne_waited": meters[daphne].waited,
             "upstream_cpu": cpu["upstream"],
             "client_cpu": cpu["client"],
             "ok": ok,
             "timeouts": timeouts,
+        }
+
+    # ------------------------------------------------------------------ 6. realtime
+
+    async def realtime(self) -> None:
+        """Issue #15: what one upstream read costs at a real-time rate, before and after.
+
+        The upstream writes each token as its own SSE event in its own HTTP chunk and its own
+        write, 1 ms apart, as a real server streaming 1,000 tok/s does. With --baseline, the
+        same measurements run on a second Daphne serving the baseline revision, interleaved.
+        """
+        q = self.args.quick
+        sides = [("after", self.url, "daphne")]
+        if self.s_url:
+            sides.insert(0, (f"before ({self.args.baseline})", self.s_url, "daphne_base"))
+        n = 2000 if q else self.args.realtime_tokens
+        rounds = 2 if q else self.args.realtime_rounds
+        socks = {}
+        for label, base, _ in sides:
+            socks[label] = await self.connect(await self.new_playground(base), base)
+        one: dict[str, list[dict[str, Any]]] = {label: [] for label, _, _ in sides}
+        cap: dict[str, dict[str, Any]] = {}
+        try:
+            for r in range(rounds):  # interleaved: both sides see the same machine noise
+                for label, _base, key in sides if r % 2 == 0 else sides[::-1]:
+                    one[label].append(await self._one_stream(socks[label], key, 1000.0, n, r))
+            fast = 30_000 if q else 100_000
+            for label, _base, key in sides:
+                cap[label] = await self._one_stream(socks[label], key, 100_000.0, fast, 99)
+        finally:
+            for ws in socks.values():
+                await ws.close()
+        rows = []
+        for label, _, _ in sides:
+            runs = one[label]
+            us = [x["us_per_token"] for x in runs]
+            rows.append(
+                [
+                    label,
+                    f"{len(runs)} x {n:,}",
+                    "yes" if all(x["ok"] for x in runs) else "NO",
+                    f"{statistics.median(x['tokens_per_write'] for x in runs):.2f}",
+                    f"{statistics.median(x['delivered'] for x in runs):,.0f}",
+                    f"{statistics.median(x['tokens_per_frame'] for x in runs):.1f}",
+                    f"{statistics.median(us):.1f}",
+                    f"{min(us):.1f}-{max(us):.1f}",
+                    f"{statistics.median(x['waited'] for x in runs):.0f}%",
+                    f"{cap[label]['tokens_per_frame']:.0f} / {cap[label]['max_frame_tokens']:,}",
+                ]
+            )
+        self.emit("## 6. Per-token cost at a real-time rate (issue #15)")
+        self.emit(
+            table(
+                [
+                    "Daphne",
+                    "turns x tokens",
+                    "text ok",
+                    "upstream tok/write",
+                    "delivered tok/s",
+                    "tok/frame",
+                    "CPU us per relayed token p50",
+                    "range",
+                    "waited",
+                    "at 100k tok/s: tok/frame mean / max",
+                ],
+                rows,
+            )
+        )
+        self.emit(
+            "One stream at 1,000 tok/s, each token its own SSE event, HTTP chunk and write (1 ms"
+            " apart). CPU us per\nrelayed token = Daphne's CPU time (all threads,"
+            " /proc schedstat) across the turn / tokens relayed (idle\nCPU included);"
+            " waited = % of the turn Daphne was runnable but had no CPU. Last column: one"
+            " stream\nat 100k tok/s, tokens per gen.delta frame (FLINT_FRAME_MAX_TOKENS=256)."
+            " Target: <= 50 us per token."
+        )
+        self.emit()
+        levels = [10] if q else self.args.realtime_streams
+        secs = 2.0 if q else self.args.seconds
+        rows = []
+        res: dict[str, Any] = {"one_stream": one, "cap": cap, "streams": {}}
+        for c in levels:
+            for label, base, key in sides:
+                pids = [await self.new_playground(base) for _ in range(c)]
+                try:
+                    r = await self._concurrent_once(pids, 1000.0, secs, base, key)
+                except RuntimeError as exc:
+                    rows.append([label, c, f"failed: {exc}"] + [""] * 9)
+                    continue
+                res["streams"][f"{label} {c}"] = r
+                rows.append(
+                    [
+                        label,
+                        c,
+                        f"{r['emitted_total']:,.0f}",
+                        f"{r['delivered_total']:,.0f}",
+                        f"{r['lat_p50']:.1f}",
+                        f"{r['lat_p95']:.1f}",
+                        f"{r['lat_p99']:.1f}",
+                        f"{r['tokens_per_write']:.1f}",
+                        f"{r['daphne_cpu']:.0f}%",
+                        f"{r['daphne_waited']:.0f}%",
+                        f"{r['daphne_us_per_token']:.1f}",
+                        f"{r['upstream_cpu']:.0f}%",
+                        f"{r['ok']}/{c}"
+                        + (f" ({r['timeouts']} timed out)" if r["timeouts"] else ""),
+                    ]
+                )
+                await asyncio.sleep(0.5)
+        self.results["realtime"] = res
+        self.emit(f"## 6b. Streams x 1,000 tok/s on one Daphne process ({secs:.0f} s of tokens)")
+        self.emit(
+            table(
+                [
+                    "Daphne",
+                    "streams",
+                    "emitted tok/s",
+                    "delivered tok/s",
+                    "frame lat p50 ms",
+                    "p95 ms",
+                    "p99 ms",
+                    "upstream tok/write",
+                    "daphne CPU",
+                    "waited",
+                    "us/tok",
+                    "upstream CPU",
+                    "text ok",
+                ],
+                rows,
+            )
+        )
+        self.emit(
+            "frame latency = receipt of a gen.delta - the upstream write that completed its"
+            " tokens. upstream tok/write:\nthe scripted upstream writes every token due at"
+            " each 1 ms tick; when it falls behind (2 shared cores)\nits writes carry more"
+            " tokens than a real server's would. Target: p95 <= 50 ms at 100 streams."
+        )
+        self.emit()
+
+    async def _one_stream(
+        self, ws: aiohttp.ClientWebSocketResponse, key: str, rate: float, n: int, i: int
+    ) -> dict[str, Any]:
+        tokens = code_tokens(n)
+        await self.up_post("/_reset", {})
+        await self.up_post("/_script", {"tokens": tokens, "rate": rate, "ttft": 0.0, "chunk": 1})
+        pid = self.pids[key]
+        run0, wait0, t0 = *schedstat(pid), mono()
+        turn = await ws_turn(ws, Turn(mark(f"rt{key.replace('_', '')}", i)), limit=60 + n / rate)
+        run1, wait1, t1 = *schedstat(pid), mono()
+        s = (await self.streams_by_mark(writes=True))[turn.mark]
+        content = [w for w in s["writes"] if w[1]]
+        return {
+            "ok": turn.text == "".join(tokens) and turn.reason == "stop",
+            "us_per_token": (run1 - run0) / 1e3 / max(1, turn.tokens),
+            "waited": 100 * (wait1 - wait0) / 1e9 / max(1e-9, t1 - t0),
+            "delivered": turn.delivered_rate() or float("nan"),
+            "tokens_per_write": s["tokens_emitted"] / max(1, len(content)),
+            "tokens_per_frame": turn.tokens / max(1, len(turn.frames)),
+            "max_frame_tokens": max((k for _, k in turn.frames), default=0),
         }
 
     # ------------------------------------------------------------------ driver
@@ -1212,6 +1391,19 @@ class Bench:
                 self.emit(f"(py-spy samples of a Daphne during {name}: {out})\n")
 
 
+def start_baseline(
+    procs: Procs, work: Path, rev: str, up_base: str, common: dict[str, str]
+) -> tuple[int, str]:
+    """A Daphne on the code of git revision ``rev`` on the SSE upstream (section realtime)."""
+    tree = work / "baseline"
+    if not tree.exists():
+        export_tree(rev, tree)
+    env = flint_env(work / "var-base", FLINT_BASE_URL=up_base, **common)
+    env["PYTHONPATH"] = str(tree)
+    migrate_tree(env, tree)
+    return procs.start_daphne(env, "daphne-base", tree)
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--quick", action="store_true", help="a fast smoke run (small counts)")
@@ -1222,6 +1414,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--concurrency", type=int, nargs="+", default=[50, 100, 200])
     p.add_argument("--seconds", type=float, default=10.0, help="streaming time per stream")
     p.add_argument("--json", type=Path, help="also write the raw results here")
+    p.add_argument("--realtime-tokens", type=int, default=5000, help="realtime: tokens per turn")
+    p.add_argument("--realtime-rounds", type=int, default=4, help="realtime: turns per Daphne")
+    p.add_argument(
+        "--realtime-streams", type=int, nargs="+", default=[100], help="realtime: stream counts"
+    )
     p.add_argument(
         "--py-spy", type=Path, metavar="DIR", help="profile Daphne per section with py-spy into DIR"
     )
@@ -1229,7 +1426,8 @@ def main(argv: list[str] | None = None) -> None:
         "--baseline",
         metavar="REV",
         help="upstreams: also run the WebSocket-upstream socket turns and steers through a"
-        " Daphne of git revision REV (exported to a temporary directory), interleaved",
+        " Daphne of git revision REV (exported to a temporary directory), interleaved;"
+        " realtime: every figure on a Daphne of REV on the SSE upstream too",
     )
     p.add_argument(
         "--py-spy-gil",
@@ -1295,6 +1493,11 @@ def main(argv: list[str] | None = None) -> None:
                     f" {r_up_pid} at {r_up_base}",
                     flush=True,
                 )
+            if args.baseline and "realtime" in sections:
+                b_pid, b_url = start_baseline(procs, work, args.baseline, up_base, common)
+                bench.s_url = b_url
+                bench.pids["daphne_base"] = b_pid
+                print(f"daphne ({args.baseline}) pid {b_pid} at {b_url}", flush=True)
             print(flush=True)
             asyncio.run(bench.run(sections))
             if args.json:

@@ -6,7 +6,10 @@ on other processes and for replay after a reconnect. A generation's log is a Red
 Stream, trimmed and expiring after ``FLINT_EVENT_LOG_TTL``; stop/steer requests
 from other processes arrive over Redis pub/sub; which generation runs in a
 playground is a Redis key, so "one per playground" holds across processes.
-Frames are already coalesced, so Redis is paid per frame, never per token.
+Frames are already coalesced, so Redis is paid per frame, never per token, and the
+frames of every generation of the process are written in batches: one pipeline (one
+round trip) carries all the events published while the previous one was in flight
+(issue #15), in order, and each ``publish`` returns once its batch is written.
 """
 
 from __future__ import annotations
@@ -60,6 +63,11 @@ class RedisHub(MemoryHub):
         super().__init__(ttl)
         self.redis = aioredis.from_url(url)
         self._listener: asyncio.Task[None] | None = None
+        # Events waiting for the next batch: (generation, encoded event, is gen.done),
+        # and the future their publishers wait on.
+        self._outbox: list[tuple[str, bytes, bool]] = []
+        self._outbox_written: asyncio.Future[None] | None = None
+        self._writer: asyncio.Task[None] | None = None
 
     async def claim(self, playground: str, gen: str) -> str | None:
         key = claim_key(playground)
@@ -93,18 +101,47 @@ class RedisHub(MemoryHub):
             self._listener = asyncio.create_task(self._listen())
 
     async def publish(self, gen: str, event: dict[str, Any]) -> None:
-        await super().publish(gen, event)
-        key = _stream(gen)
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.xadd(key, {"e": orjson.dumps(event)}, maxlen=MAX_EVENTS, approximate=True)
-        # Bounded life: a running log lasts the claim's refreshes; a finished one, ttl
-        # (in ms: EXPIRE's whole seconds would turn a ttl under 1 s into "delete now").
-        life_ms = (
-            max(1, int(self.ttl * 1000)) if event["type"] == "gen.done" else RUNNING_LOG_TTL * 1000
-        )
-        pipe.pexpire(key, life_ms)
-        pipe.pexpire(_home(gen), life_ms)
-        await pipe.execute()
+        await super().publish(gen, event)  # local watchers have it now
+        if self._outbox_written is None:
+            self._outbox_written = asyncio.get_running_loop().create_future()
+        written = self._outbox_written
+        self._outbox.append((gen, orjson.dumps(event), event["type"] == "gen.done"))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_batches())
+        # Shielded: a publisher cancelled while it waits must not cancel its batch-mates.
+        await asyncio.shield(written)
+
+    async def _write_batches(self) -> None:
+        """Write the outbox, one pipeline per batch, until nothing is left in it."""
+        done_ms = max(1, int(self.ttl * 1000))
+        while self._outbox:
+            batch, self._outbox = self._outbox, []
+            written, self._outbox_written = self._outbox_written, None
+            assert written is not None
+            pipe = self.redis.pipeline(transaction=False)
+            lives: dict[str, int] = {}
+            for gen, data, done in batch:
+                pipe.xadd(_stream(gen), {"e": data}, maxlen=MAX_EVENTS, approximate=True)
+                # Bounded life: a running log lasts the claim's refreshes; a finished one,
+                # ttl (in ms: EXPIRE's whole seconds would turn a ttl under 1 s into
+                # "delete now"). A generation's last event in the batch decides.
+                lives[gen] = done_ms if done else RUNNING_LOG_TTL * 1000
+            for gen, life_ms in lives.items():
+                pipe.pexpire(_stream(gen), life_ms)
+                pipe.pexpire(_home(gen), life_ms)
+            try:
+                await pipe.execute()
+            except BaseException as exc:
+                written.set_exception(exc if isinstance(exc, Exception) else ConnectionError())
+                written.exception()  # each publisher raises it; none left unretrieved
+                if not isinstance(exc, Exception):  # cancelled: fail what waits, too
+                    if self._outbox_written is not None:
+                        self._outbox_written.set_exception(ConnectionError())
+                        self._outbox_written.exception()
+                        self._outbox, self._outbox_written = [], None
+                    raise
+            else:
+                written.set_result(None)
 
     async def watched_since(self, gen: str) -> float | None:
         local = await super().watched_since(gen)
@@ -173,6 +210,9 @@ class RedisHub(MemoryHub):
                 await pubsub.aclose()  # type: ignore[no-untyped-call]
 
     async def aclose(self) -> None:
+        if self._writer is not None and not self._writer.done():
+            with contextlib.suppress(Exception):
+                await self._writer  # what was published is written before closing
         if self._listener is not None:
             # redis-py swallows a cancel that lands while SUBSCRIBE is in flight (the
             # first open() of a process): ask until the listener has really stopped.

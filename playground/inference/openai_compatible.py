@@ -5,9 +5,15 @@ the same streaming protocol, so they share this class and differ only in
 ``base_url``, ``api_key`` and ``model`` (the simonw/llm approach).
 
 Hot path: the SDK's typed chunk iterator costs ~100 µs CPU per chunk, which is
-too slow at 1000+ tokens/s (docs/benchmarks.md, "Live loop"). We keep the SDK for auth,
-base_url handling, error types and timeouts, but read the raw SSE lines through
-``with_streaming_response`` and parse each ``data:`` line with orjson (~11 µs).
+too slow at 1000+ tokens/s (docs/benchmarks.md, "Live loop"), and even its raw byte
+stream (httpx/httpcore/h11 on anyio) costs ~150 µs per network read, and at real-time
+rates every token is a read (issue #15). So the streaming request goes through
+playground/inference/sse_http.py, a lean HTTP/1.1 reader on an asyncio Protocol, with
+the SDK's headers (auth, organization, user agent), base URL, TLS context and
+timeouts; each ``data:`` line is parsed with orjson. The SDK itself (``reader="sdk"``)
+stays for what the lean reader does not do: a proxy from the environment
+(``HTTPS_PROXY``/``ALL_PROXY``…, which httpx honours), redirects, a base URL with a query.
+Both paths raise the same errors for the same failures.
 """
 
 from __future__ import annotations
@@ -15,8 +21,8 @@ from __future__ import annotations
 import contextlib
 import email.utils
 import time
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Mapping
+from typing import Any, Literal
 
 import httpx2  # the HTTP client under openai 3.x; raw stream reads raise its errors
 import openai
@@ -24,12 +30,18 @@ import orjson
 
 from playground.inference.base import BackendInfo, ChatRequest, Delta, InferenceError, OnWait, Usage
 from playground.inference.redact import MAX_UPSTREAM_MESSAGE, KeyFilter, redact
+from playground.inference.sse_http import HTTPStreamError, Origin, StreamPool
 
 _DONE = b"[DONE]"
+loads = orjson.loads
 # One SSE line carries one chunk of a few tokens; a line this long is not an
 # answer but a broken (or hostile) server, and buffering it would cost memory.
 MAX_LINE = 1024 * 1024
 MAX_RETRY_AFTER = 86_400.0  # s; a longer (or unreadable) Retry-After is ignored
+# s; a streaming answer is read at most this often once its chunks come faster (a
+# real-time stream: a token per chunk per ms), so one read carries several tokens
+# (sse_http.py). Half of FLINT_FRAME_INTERVAL, which paces the frames anyway.
+READ_INTERVAL = 0.008
 
 
 class OpenAICompatibleBackend:
@@ -53,6 +65,8 @@ class OpenAICompatibleBackend:
         max_tokens: int | None = None,
         extra_body: dict[str, Any] | None = None,
         prediction: bool = False,
+        reader: Literal["lean", "sdk"] = "lean",
+        read_interval: float = READ_INTERVAL,
     ) -> None:
         self.info = BackendInfo(name=name, model=model, edit_format=edit_format)
         self._key = api_key
@@ -72,9 +86,55 @@ class OpenAICompatibleBackend:
             max_retries=0,
             timeout=openai.Timeout(timeout, connect=connect_timeout),
         )
+        if reader not in ("lean", "sdk"):
+            raise ValueError(f'reader must be "lean" or "sdk", not {reader!r}')
+        self._reader = reader
+        self._timeout, self._connect_timeout = timeout, connect_timeout
+        self._read_interval = read_interval
+        self._lean: tuple[StreamPool, Origin, str] | None = None
+        self._lean_headers: dict[str, str] | None = None
 
     async def aclose(self) -> None:
+        if self._lean is not None:
+            self._lean[0].close()
         await self._client.close()
+
+    def _lean_route(self) -> tuple[StreamPool, Origin, str] | None:
+        """Where the lean reader sends the request; None where only the SDK can."""
+        if self._reader != "lean":
+            return None
+        if self._lean is not None:
+            return self._lean
+        http = self._client._client  # the SDK's httpx client: its proxy rules decide
+        url = self._client.base_url.copy_with(
+            raw_path=self._client.base_url.raw_path + b"chat/completions"
+        )
+        if (
+            url.scheme not in ("http", "https")
+            or url.query
+            or http._transport_for_url(url) is not http._transport  # a proxy applies
+        ):
+            self._reader = "sdk"
+            return None
+        port = url.port or (443 if url.scheme == "https" else 80)
+        pool = StreamPool(
+            connect_timeout=self._connect_timeout,
+            read_timeout=self._timeout,
+            read_interval=self._read_interval,
+            ssl_context=lambda: httpx2.create_ssl_context(trust_env=http.trust_env),
+        )
+        self._lean = (pool, (url.scheme, url.host, port), url.raw_path.decode("ascii"))
+        return self._lean
+
+    def _headers(self) -> dict[str, str]:
+        """The SDK's own request headers (auth, organization, project, user agent...)."""
+        if self._lean_headers is None:
+            headers = {k: v for k, v in self._client.default_headers.items() if isinstance(v, str)}
+            headers["Authorization"] = f"Bearer {self._client.api_key}"
+            headers["Accept"] = "text/event-stream"
+            headers["Accept-Encoding"] = "identity"  # the lean reader decodes no compression
+            self._lean_headers = headers
+        return self._lean_headers
 
     max_concurrent: int | None = None
     context_tokens: int | None = None
@@ -84,6 +144,11 @@ class OpenAICompatibleBackend:
     ) -> AsyncIterator[Delta]:
         kwargs = self._request_kwargs(request)
         try:
+            route = self._lean_route()
+            if route is not None:
+                async for delta in self._stream_lean(route, kwargs):
+                    yield delta
+                return
             async with self._client.chat.completions.with_streaming_response.create(
                 **kwargs
             ) as response:
@@ -97,7 +162,13 @@ class OpenAICompatibleBackend:
                 exc.args = (exc.message,)
             raise
         except openai.APIStatusError as exc:
-            raise _status_error(exc, self.info.model, self._base_url) from None
+            raise _status_error(
+                exc.status_code,
+                exc.response.headers,
+                str(exc.message),
+                self.info.model,
+                self._base_url,
+            ) from None
         except openai.APITimeoutError:
             raise InferenceError(
                 "upstream.timeout",
@@ -119,6 +190,43 @@ class OpenAICompatibleBackend:
                 "The connection to the model server broke mid-answer.",
                 retryable=True,
             ) from None
+
+    async def _stream_lean(
+        self, route: tuple[StreamPool, Origin, str], kwargs: dict[str, Any]
+    ) -> AsyncIterator[Delta]:
+        pool, origin, target = route
+        body = dict(kwargs)
+        body.update(body.pop("extra_body", None) or {})
+        try:
+            response = await pool.request(origin, target, self._headers(), orjson.dumps(body))
+        except HTTPStreamError as exc:
+            raise _lean_error(exc) from None
+        try:
+            if response.status != 200:
+                if 300 <= response.status < 400:  # redirects: the SDK follows them
+                    response.aclose()
+                    self._reader = "sdk"
+                    async with self._client.chat.completions.with_streaming_response.create(
+                        **kwargs
+                    ) as sdk_response:
+                        async for delta in _parse_sse(sdk_response.iter_bytes(), self._key):
+                            yield delta
+                    return
+                try:
+                    text = (await response.read()).decode("utf-8", "replace")
+                except HTTPStreamError:
+                    text = ""
+                raise _status_error(
+                    response.status, response.headers, text, self.info.model, self._base_url
+                )
+            try:
+                async for delta in _parse_sse(response.chunks(), self._key):
+                    yield delta
+            except HTTPStreamError as exc:
+                raise _lean_error(exc) from None
+        finally:
+            # Finished: the connection goes back to the pool; stopped early, it is closed now.
+            response.aclose()
 
     def _request_kwargs(self, request: ChatRequest) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
@@ -166,7 +274,7 @@ async def _parse_sse(chunks: AsyncIterator[bytes], key: str = "") -> AsyncIterat
                 yield delta
         if state.error is not None:
             raise state.error  # after the text that came before it
-    delta = state.take([buffer]) if buffer else None
+    delta = state.take([buffer, b""] if buffer else [b""])  # the last event, if unended
     if delta is not None:
         yield delta
     if state.error is not None:
@@ -180,9 +288,11 @@ async def _parse_sse(chunks: AsyncIterator[bytes], key: str = "") -> AsyncIterat
 
 
 class _SSEState:
-    __slots__ = ("done", "error", "finish", "key", "keys")
+    __slots__ = ("data", "data_size", "done", "error", "finish", "key", "keys")
 
     def __init__(self, key: str = "") -> None:
+        self.data: list[bytes] = []  # the data lines of the event being read
+        self.data_size = 0
         self.finish: str | None = None
         self.done = False
         self.error: InferenceError | None = None
@@ -190,41 +300,76 @@ class _SSEState:
         self.keys = KeyFilter(key)  # the configured key never reaches the answer
 
     def take(self, lines: list[bytes]) -> Delta | None:
-        """Fold complete lines into one delta (None if they carried nothing)."""
+        """Fold complete lines into one delta (None if they carried nothing).
+
+        SSE: an event is its ``data:`` lines (joined by newlines) up to a blank line;
+        comments (``:``, keep-alives), ``event:``, ``id:`` and ``retry:`` lines are skipped.
+        """
         texts: list[str] = []
         usage: Usage | None = None
         finish: str | None = None
+        data = self.data
         for raw in lines:
             # After [DONE], keep reading to the end of the body: a response closed
             # unread is a connection closed, and the next turn would pay for a new one.
-            if self.done or not raw.startswith(b"data:"):
-                continue  # also comments, event names, keep-alives
-            if len(raw) > MAX_LINE:
-                self.error = _bad_response(f"a line over {MAX_LINE} bytes")
-                break
-            payload = raw[5:].strip()
-            if payload == _DONE:
-                self.done = True
+            if self.done:
                 continue
-            try:
-                chunk = orjson.loads(payload)
-            except orjson.JSONDecodeError:
-                self.error = _bad_response("a data line that is not JSON")
-                break
-            if not isinstance(chunk, dict):
-                self.error = _bad_response("a data line that is not a JSON object")
-                break
-            if "error" in chunk:
-                self.error = _stream_error(chunk["error"], self.key)
-                break
-            try:
-                usage = _usage(chunk.get("usage")) or usage
-                for text, reason in _choices(chunk.get("choices")):
-                    if text:
-                        texts.append(text)
-                    finish = reason or finish
-            except _Malformed as exc:
-                self.error = _bad_response(str(exc))
+            if raw.startswith(b"data:"):
+                self.data_size += len(raw)
+                if self.data_size > MAX_LINE:
+                    self.error = _bad_response(f"a line over {MAX_LINE} bytes")
+                    break
+                data.append(raw[5:])
+                continue
+            if (raw and raw != b"\r") or not data:
+                continue  # comments, event names, keep-alives; a blank line after nothing
+            # A blank line: the event is complete.
+            if len(data) == 1:
+                payload = data[0]
+                data.clear()
+                self.data_size = 0
+                if payload.endswith(b"]") and payload.strip() == _DONE:
+                    self.done = True
+                    continue
+                try:
+                    chunk = loads(payload)
+                except orjson.JSONDecodeError:
+                    self.error = _bad_response("a data line that is not JSON")
+                    break
+                # Nearly every chunk: one choice with text (or none), checked inline.
+                if chunk.__class__ is dict and not chunk.get("usage") and "error" not in chunk:
+                    choices = chunk.get("choices")
+                    if choices.__class__ is list and len(choices) == 1:
+                        choice = choices[0]
+                        if choice.__class__ is dict and choice.get("finish_reason") is None:
+                            delta = choice.get("delta")
+                            content = delta.get("content") if delta.__class__ is dict else 0
+                            if content.__class__ is str:
+                                if content:
+                                    texts.append(content)
+                                continue
+                            if content is None:
+                                continue
+                finish, usage = self._chunk(chunk, texts, finish, usage)
+                if self.error is not None:
+                    break
+                continue
+            payloads = _multiline(data)
+            data.clear()
+            self.data_size = 0
+            for payload in payloads:
+                if payload == _DONE:
+                    self.done = True
+                    break
+                try:
+                    chunk = loads(payload)
+                except orjson.JSONDecodeError:
+                    self.error = _bad_response("a data line that is not JSON")
+                    break
+                finish, usage = self._chunk(chunk, texts, finish, usage)
+                if self.error is not None:
+                    break
+            if self.error is not None:
                 break
         self.finish = finish or self.finish
         if not texts and finish is None and usage is None:
@@ -233,6 +378,42 @@ class _SSEState:
         if finish is not None or self.done:
             text += self.keys.flush()  # the answer is complete: nothing more can follow
         return Delta(text=text, tokens=len(texts), finish_reason=finish, usage=usage)
+
+    def _chunk(
+        self, chunk: Any, texts: list[str], finish: str | None, usage: Usage | None
+    ) -> tuple[str | None, Usage | None]:
+        """Fold one parsed chunk in: its text into ``texts``; (finish, usage) so far."""
+        if chunk.__class__ is not dict:
+            self.error = _bad_response("a data line that is not a JSON object")
+            return finish, usage
+        if "error" in chunk:
+            self.error = _stream_error(chunk["error"], self.key)
+            return finish, usage
+        choices = chunk.get("choices")
+        raw_usage = chunk.get("usage")
+        try:
+            usage = _usage(raw_usage) or usage
+            for text, reason in _choices(choices):
+                if text:
+                    texts.append(text)
+                finish = reason or finish
+        except _Malformed as exc:
+            self.error = _bad_response(str(exc))
+        return finish, usage
+
+
+def _multiline(data: list[bytes]) -> list[bytes]:
+    """The payload of an event of several ``data:`` lines: joined by newlines (SSE); a
+    server that sends one JSON chunk per line without blank lines between gets each."""
+    lines = [line.removeprefix(b" ") for line in data]
+    joined = b"\n".join(lines).strip()
+    try:
+        orjson.loads(joined)
+    except orjson.JSONDecodeError:
+        parts = [line.strip() for line in lines if line.strip()]
+        if len(parts) > 1:
+            return parts
+    return [joined]
 
 
 class _Malformed(Exception):
@@ -328,8 +509,9 @@ def _sane_wait(seconds: float) -> float | None:
     return max(0.0, seconds)
 
 
-def _status_error(exc: openai.APIStatusError, model: str, base_url: str = "") -> InferenceError:
-    status = exc.status_code
+def _status_error(
+    status: int, headers: Mapping[str, str], message: str, model: str, base_url: str = ""
+) -> InferenceError:
     if status in (401, 403):
         return InferenceError(
             "upstream.auth",
@@ -345,7 +527,7 @@ def _status_error(exc: openai.APIStatusError, model: str, base_url: str = "") ->
             status=status,
         )
     if status == 429:
-        wait = _retry_after(exc.response.headers)
+        wait = _retry_after(headers)
         hint = f" Try again in {wait:.0f} s." if wait is not None else ""
         return InferenceError(
             "upstream.rate_limited",
@@ -354,7 +536,7 @@ def _status_error(exc: openai.APIStatusError, model: str, base_url: str = "") ->
             retry_after=wait,
             status=status,
         )
-    if status == 503 and "loading" in str(exc.message).lower():
+    if status == 503 and "loading" in message.lower():
         return InferenceError(
             "upstream.loading", "The model is still loading.", retryable=True, status=status
         )
@@ -363,7 +545,7 @@ def _status_error(exc: openai.APIStatusError, model: str, base_url: str = "") ->
             "upstream.server_error",
             f"The model server failed (HTTP {status}).",
             retryable=True,
-            retry_after=_retry_after(exc.response.headers),
+            retry_after=_retry_after(headers),
             status=status,
         )
     return InferenceError(
@@ -385,6 +567,31 @@ def _not_found_message(model: str, base_url: str) -> str:
             f"check FLINT_MODEL ({model!r})."
         )
     return f"The model server does not know the model {model!r} (HTTP 404). Check FLINT_MODEL."
+
+
+def _lean_error(exc: HTTPStreamError) -> InferenceError:
+    """The lean reader's failures, as the SDK path reports the same ones."""
+    if exc.kind in ("timeout", "connect_timeout"):
+        return InferenceError(
+            "upstream.timeout", "The model server did not answer in time.", retryable=True
+        )
+    if exc.kind == "read_timeout":
+        return InferenceError(
+            "upstream.timeout",
+            "The model server stopped sending mid-answer and timed out.",
+            retryable=True,
+        )
+    if exc.kind == "connect":
+        return InferenceError(
+            "upstream.unreachable",
+            "Could not connect to the model server. Is FLINT_BASE_URL right and the server up?",
+            retryable=True,
+        )
+    return InferenceError(  # closed, protocol, broken
+        "upstream.interrupted",
+        "The connection to the model server broke mid-answer.",
+        retryable=True,
+    )
 
 
 def _connection_error(exc: openai.APIConnectionError) -> InferenceError:

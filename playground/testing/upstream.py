@@ -4,10 +4,14 @@ It speaks the Chat Completions protocol as providers do: ``POST /v1/chat/complet
 with Server-Sent Events (``data: {chat.completion.chunk}\\n\\n`` ... ``data: [DONE]\\n\\n``) when
 ``stream`` is true, or one ``chat.completion`` JSON otherwise; ``GET /v1/models`` lists models.
 Headers of a stream go out at once (like real providers); the first content chunk follows
-after ``ttft`` seconds; then tokens are paced at ``rate`` tokens/s on a timer: each tick (5 ms by
+after ``ttft`` seconds; then tokens are paced at ``rate`` tokens/s on a timer: each tick (1 ms by
 default) writes ALL the tokens due in one transport write, ``chunk`` tokens per SSE event, so
 100k+ tokens/s are reachable from Python (a write holds at most 4096 events; more only when
-unpaced or running behind). With ``stream_options.include_usage`` chunks carry ``"usage": null``
+unpaced or running behind). At 1,000 tokens/s that is one token per write, 1 ms apart, as a real
+server streams. Framing (``framing``, per reply): ``"event"`` (default) sends every SSE event as
+its own HTTP chunk, as real servers do (one flush per event), even when one write carries
+several; ``"write"`` one HTTP chunk per write; ``"length"`` a ``Content-Length`` body (no
+chunking; not with ``stall``). With ``stream_options.include_usage`` chunks carry ``"usage": null``
 and a usage chunk (``choices: []``) precedes ``[DONE]``.
 
 Python use (the server runs in a background thread with its own event loop; every method is
@@ -21,7 +25,8 @@ safe to call from any thread)::
         up.requests[-1].api_key, up.requests[-1].prompt, up.last_stream.tokens_emitted
 
 ``ScriptedUpstream(host, port, *, rate, ttft, chunk, tick, default, api_key, models,
-check_model, usage)``; ``start()``/``stop()`` or ``with``/``async with``; ``base_url``
+check_model, usage, ssl_context)`` (an ``ssl.SSLContext``: serve https);
+``start()``/``stop()`` or ``with``/``async with``; ``base_url``
 (``http://127.0.0.1:PORT/v1``), ``root_url``; ``script(*replies)`` (Reply, dict or text) ->
 queue length; ``configure(**changes)``; ``reset()``; ``pending``; ``requests``, ``streams``
 (snapshots), ``last_stream``; ``idle``, ``wait_idle()``, ``wait_idle_async()``, ``wait_for()``;
@@ -43,6 +48,7 @@ Reply spec -- the same shape as a dataclass (``Reply``/``Fail``) and as JSON (``
       "rate": 1000.0,           # tokens/s; null = server default; 0 = unpaced (client-bound)
       "ttft": 0.2,              # s from headers to first content chunk; null = server default
       "chunk": 1,               # tokens per SSE event; null = server default
+      "framing": "event",       # event | write | length: HTTP framing of the body (above)
       "usage": {"prompt_tokens": 12},  # overrides; missing numbers are computed
       "finish_reason": "stop",
       "model": null,            # model echoed in chunks; null = the requested model
@@ -117,6 +123,7 @@ import contextlib
 import dataclasses
 import re
 import signal
+import ssl
 import sys
 import threading
 import time
@@ -141,6 +148,8 @@ __all__ = [
 
 FailMode = Literal["status", "close", "hang", "drop", "truncate", "stall", "error_event", "raw"]
 FAIL_MODES: tuple[str, ...] = typing.get_args(FailMode)
+Framing = Literal["event", "write", "length"]
+FRAMINGS: tuple[str, ...] = typing.get_args(Framing)
 _MAX_EVENTS = 4096  # SSE events per write at most (unpaced replies, or a server running behind)
 _AFTER_MODES = ("drop", "truncate", "stall", "error_event", "raw")  # fail after `after` tokens
 
@@ -243,9 +252,12 @@ class Reply:
     model: str | None = None
     headers: dict[str, str] | None = None
     fail: Fail | None = None
+    framing: Framing = "event"
 
     def __post_init__(self) -> None:
         self.fail = Fail.coerce(self.fail)
+        if self.framing not in FRAMINGS:
+            raise ValueError(f"framing must be one of {FRAMINGS}")
         if self.tokens is not None:
             self.tokens = [str(t) for t in self.tokens]
         if self.chunk is not None and self.chunk < 1:
@@ -503,6 +515,7 @@ class _Plan:
         "chunk",
         "fail",
         "finish_reason",
+        "framing",
         "headers",
         "id",
         "include_usage",
@@ -520,6 +533,7 @@ class _Plan:
         self.ttft = float(cfg.ttft if reply.ttft is None else reply.ttft)
         self.chunk = int(cfg.chunk if reply.chunk is None else reply.chunk)
         self.fail = reply.fail
+        self.framing = reply.framing
         self.finish_reason = reply.finish_reason
         self.model = reply.model or str(body.get("model") or "unknown")
         self.headers = dict(reply.headers or {})
@@ -559,7 +573,7 @@ class _Config:
     rate: float = 0.0
     ttft: float = 0.0
     chunk: int = 1
-    tick: float = 0.005
+    tick: float = 0.001
     default: Reply = field(default_factory=lambda: Reply(echo=True))
     api_key: str | None = None
     models: list[str] = field(default_factory=lambda: ["gpt-test"])
@@ -594,15 +608,17 @@ class ScriptedUpstream:
         rate: float = 0.0,
         ttft: float = 0.0,
         chunk: int = 1,
-        tick: float = 0.005,
+        tick: float = 0.001,
         default: Reply | dict[str, Any] | str | None = None,
         api_key: str | None = None,
         models: Iterable[str] = ("gpt-test",),
         check_model: bool = False,
         usage: dict[str, int] | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.host = host
         self.port = port
+        self.ssl_context = ssl_context  # set: serve https
         self.config = _Config(
             rate=rate,
             ttft=ttft,
@@ -632,11 +648,11 @@ class ScriptedUpstream:
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}/v1"
+        return f"{self.root_url}/v1"
 
     @property
     def root_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{'https' if self.ssl_context else 'http'}://{self.host}:{self.port}"
 
     def start(self) -> Self:
         """Start in a background thread with its own event loop; returns once listening."""
@@ -716,7 +732,7 @@ class ScriptedUpstream:
 
     async def _listen(self) -> None:
         assert self._runner is not None
-        site = web.TCPSite(self._runner, self.host, self.port)
+        site = web.TCPSite(self._runner, self.host, self.port, ssl_context=self.ssl_context)
         await site.start()
         self._site = site
         server = site._server
@@ -1073,9 +1089,7 @@ class ScriptedUpstream:
         }
         headers.update(plan.headers)
         resp = web.StreamResponse(status=200, headers=headers)
-        await resp.prepare(request)
         srec.status = 200
-        srec.t_headers = time.monotonic()
 
         created = int(time.time())
         common = (
@@ -1125,6 +1139,29 @@ class ScriptedUpstream:
         first: bytes | None = head
         mono = time.monotonic
 
+        framing = plan.framing
+        if framing == "length":
+            resp.content_length = self._body_length(plan, head, pre, post, finish)
+        else:
+            resp.enable_chunked_encoding()
+        await resp.prepare(request)
+        srec.t_headers = mono()
+        if framing != "length":
+            # We frame the chunks ourselves ("event": one HTTP chunk per SSE event, even
+            # several in one write), so aiohttp's writer must pass the bytes through.
+            writer = resp._payload_writer
+            assert writer is not None
+            writer.chunked = False  # type: ignore[attr-defined]
+
+        def frame(parts: list[bytes], ending: bool) -> bytes:
+            if framing == "length":
+                return b"".join(parts)
+            if framing == "write":
+                body = b"".join(parts)
+                parts = [body] if body else []
+            out = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in parts if p)
+            return out + b"0\r\n\r\n" if ending else out
+
         if plan.ttft > 0:
             await asyncio.sleep(plan.ttft)
         t0 = mono()
@@ -1159,7 +1196,7 @@ class ScriptedUpstream:
                 and pending_fail.mode in ("truncate", "error_event", "raw")
             )
             if parts or ending:
-                data = b"".join(parts)
+                data = frame(parts, ending)
                 k = target - emitted
                 t_write = mono()
                 with lock:
@@ -1206,6 +1243,32 @@ class ScriptedUpstream:
                     await asyncio.sleep(max(now + tick, next_due) - mono())
             else:
                 await asyncio.sleep(0)
+
+    @staticmethod
+    def _body_length(plan: _Plan, head: bytes, pre: bytes, post: bytes, finish: bytes) -> int:
+        """The Content-Length of a ``framing="length"`` body: what ``_stream`` will send (a
+        reply that drops or stalls claims the whole answer, so its body ends short)."""
+        tokens, n, c, fail = plan.tokens, len(plan.tokens), plan.chunk, plan.fail
+        pending = fail if fail and fail.mode in _AFTER_MODES else None
+        if pending is not None and pending.mode == "stall" and pending.resume:
+            raise ValueError('framing "length" cannot resume a stall')
+        limit = min(n, pending.after) if pending else n
+        short = pending is not None and pending.mode in ("drop", "stall")
+        end = n if short else limit
+        size = len(head) + sum(
+            len(pre) + len(orjson.dumps("".join(tokens[a : min(a + c, end)]))) + len(post)
+            for a in range(0, end, c)
+        )
+        if pending is None or short:
+            size += len(finish)
+        elif pending.mode == "error_event":
+            err = _error_body(500, pending.message, pending.type, pending.code)
+            ev = b"event: " + pending.event.encode() + b"\n" if pending.event else b""
+            size += len(ev + b"data: " + orjson.dumps(err) + b"\n\n")
+        elif pending.mode == "raw":
+            raw = pending.raw or b""
+            size += len(raw.encode() if isinstance(raw, str) else raw)
+        return size
 
     # ----------------------------------------------------------------- control API
 
@@ -1367,7 +1430,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--rate", type=float, default=0.0, help="tokens/s, 0 = unpaced")
     p.add_argument("--ttft", type=float, default=0.0)
     p.add_argument("--chunk", type=int, default=1)
-    p.add_argument("--tick", type=float, default=0.005)
+    p.add_argument("--tick", type=float, default=0.001)
     p.add_argument("--default", default="echo", help="echo | lorem:N | a text")
     p.add_argument("--api-key", default=None)
     p.add_argument("--model", action="append", dest="models", default=None)

@@ -84,3 +84,86 @@ async def test_closing_flushes_everything_pending() -> None:
 async def _until(cond: Any) -> None:
     while not cond():  # noqa: ASYNC110 - polling a plain list the relay appends to
         await asyncio.sleep(0.001)
+
+
+async def test_a_frame_never_carries_more_than_max_tokens() -> None:
+    sink = Sink()
+    r = relay(sink, interval=10, max_tokens=256)
+    text = "".join(f"t{i:04d}" for i in range(1000))  # one read's worth: 1,000 tokens
+    r.push_text("first", 1)
+    r.push_text(text, 1000)
+    r.push_text("last", 1)
+    r.close()
+    await r.run()
+    deltas = [m for _, m in sink.frames if m["type"] == "gen.delta"]
+    assert "".join(m["text"] for m in deltas) == "first" + text + "last"
+    assert sum(m["tokens"] for m in deltas) == 1002
+    assert max(m["tokens"] for m in deltas) == 256 and len(deltas) == 4
+
+
+async def test_a_full_frame_goes_out_while_the_window_is_still_open() -> None:
+    sink = Sink()
+    r = relay(sink, interval=10, max_tokens=4)
+    task = asyncio.create_task(r.run())
+    r.push_text("a", 1)
+    await asyncio.wait_for(_until(lambda: len(sink.frames) == 1), 1)
+    r.push_text("bcdefghij", 9)  # two full frames: sent now, with the rest, in a 10 s window
+    await asyncio.wait_for(_until(lambda: len(sink.frames) == 4), 1)
+    assert [m["tokens"] for _, m in sink.frames] == [1, 4, 4, 1]
+    r.close()
+    await task
+    assert "".join(m["text"] for _, m in sink.frames) == "abcdefghij"
+
+
+async def test_waiting_for_the_window_starts_no_task_per_delta() -> None:
+    sink = Sink()
+    r = relay(sink, interval=0.05)
+    task = asyncio.create_task(r.run())
+    r.push_text("a", 1)
+    await asyncio.wait_for(_until(lambda: len(sink.frames) == 1), 1)
+    tasks = len(asyncio.all_tasks())
+    for _ in range(200):
+        r.push_text("x", 1)
+        await asyncio.sleep(0)
+        assert len(asyncio.all_tasks()) == tasks
+    await asyncio.wait_for(_until(lambda: len(sink.frames) == 2), 1)
+    assert sink.frames[1][1]["tokens"] == 200
+    r.close()
+    await task
+
+
+async def test_restarting_the_window_sends_the_next_text_at_once() -> None:
+    sink = Sink()
+    r = relay(sink, interval=10)
+    task = asyncio.create_task(r.run())
+    r.push_text("a", 1)
+    await asyncio.wait_for(_until(lambda: len(sink.frames) == 1), 1)
+    r.push_text("b", 1)  # waits for a 10 s window...
+    await asyncio.sleep(0.01)
+    assert len(sink.frames) == 1
+    r.restart_window()  # ...unless the window restarts (a steer's continuation)
+    await asyncio.wait_for(_until(lambda: len(sink.frames) == 2), 1)
+    r.close()
+    await task
+
+
+async def test_an_idle_relay_sleeps_instead_of_spinning() -> None:
+    sink = Sink()
+    r = relay(sink, interval=0.001)
+    task = asyncio.create_task(r.run())
+    r.push_text("a", 1)
+    await asyncio.wait_for(_until(lambda: len(sink.frames) == 1), 1)
+    waits = 0
+    poke = r._poke
+
+    def counting() -> None:  # the sender calls it each time before it waits
+        nonlocal waits
+        waits += 1
+        poke()
+
+    r._poke = counting  # type: ignore[method-assign]
+    for _ in range(5):  # past the window: a relay that spun would never yield back
+        await asyncio.sleep(0.005)
+    assert waits <= 1, f"the relay woke {waits} times with nothing to send"
+    r.close()
+    await task

@@ -328,3 +328,31 @@ async def test_control_of_a_generation_without_a_handler_is_refused(hubs: Pair) 
     assert await hubs.watcher.control("g_never", "stop", {}) is False
     await hubs.owner.publish("g", ev("g", 2, "gen.done"))
     assert await hubs.watcher.control("g", "stop", {}) is False, "a finished one has none"
+
+
+async def test_concurrent_generations_share_redis_round_trips(hubs: Pair) -> None:
+    """Issue #15: frames published while a batch is in flight go out together, in order."""
+    if not isinstance(hubs.owner, RedisHub):
+        pytest.skip("a Redis batching test")
+    owner = hubs.owner
+    gens = [f"g_batch{i}" for i in range(20)]
+    for gen in gens:
+        await owner.open(gen, nothing)
+    executes = 0
+    pipeline = owner.redis.pipeline
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        nonlocal executes
+        executes += 1
+        return pipeline(*args, **kwargs)
+
+    owner.redis.pipeline = counting  # type: ignore[method-assign]
+    await asyncio.gather(*(publish_all(owner, g, range(1, 11), done=True) for g in gens))
+    assert executes < 20 * 10 / 2, f"{executes} round trips for 200 events"
+    remote = RedisHub(REDIS_URL, ttl=TTL)
+    try:
+        for gen in gens:
+            events = [e async for e in remote._follow_remote(gen, 0)]
+            assert seqs(events) == list(range(1, 11)) and events[-1]["type"] == "gen.done"
+    finally:
+        await remote.aclose()

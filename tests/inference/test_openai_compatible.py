@@ -12,6 +12,14 @@ from playground.testing.upstream import Fail, Reply, ScriptedUpstream
 from tests.conftest import TEST_KEY
 
 REQUEST = ChatRequest(messages=(Message("user", "hello"),))
+READER = {"reader": "lean"}
+
+
+@pytest.fixture(autouse=True, params=["lean", "sdk"])
+def reader(request: pytest.FixtureRequest) -> str:
+    """Every behaviour holds on both readers: the lean one and the SDK's (proxies...)."""
+    READER["reader"] = request.param
+    return str(request.param)
 
 
 def backend(up: ScriptedUpstream, **kw: object) -> OpenAICompatibleBackend:
@@ -20,6 +28,7 @@ def backend(up: ScriptedUpstream, **kw: object) -> OpenAICompatibleBackend:
         "model": "gpt-test",
         "api_key": TEST_KEY,
         "timeout": 5.0,
+        "reader": READER["reader"],
     }
     options.update(kw)
     return OpenAICompatibleBackend(**options)
