@@ -266,7 +266,7 @@ def tiny_model(tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setitem(registry.MODELS, spec.name, spec)
     with FakeHub() as hub:
         hub.add(spec.hub_repo, spec.hub_file, DATA)
-        hub.configure(rate=2_000_000)  # half a second: several progress events
+        hub.configure(rate=1_000_000)  # a second: about four progress events (one per 0.25 s)
         monkeypatch.setenv("HF_ENDPOINT", hub.url)
         yield hub
 
