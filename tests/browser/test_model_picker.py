@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from selenium.common.exceptions import NoSuchElementException
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 
@@ -71,9 +72,11 @@ def two_models(page_upstream: ScriptedUpstream) -> Iterator[ScriptedUpstream]:
 
 
 def row(driver: WebDriver, model: str) -> WebElement:
-    return next(
-        r for r in all_by_testid(driver, "model-row") if r.get_attribute("data-model") == model
-    )
+    for r in all_by_testid(driver, "model-row"):
+        if r.get_attribute("data-model") == model:
+            return r
+    # Not drawn yet (the list is still loading): a wait_for asks again.
+    raise NoSuchElementException(f"no row for {model}")
 
 
 def open_picker(driver: WebDriver) -> WebElement:
