@@ -83,3 +83,19 @@ async def test_a_bad_entry_trusts_nobody_rather_than_failing() -> None:
     scope = _scope("http", "127.0.0.1", x_forwarded_for="203.0.113.7")
     seen = await _seen(["nginx"], scope)
     assert seen["client"] == ("127.0.0.1", 40000)
+
+
+def test_cookies_of_an_https_request_are_secure() -> None:
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    from flint.proxy import SecureCookies
+
+    def view(request: Any) -> HttpResponse:
+        response = HttpResponse("ok")
+        response.set_cookie("csrftoken", "x")
+        return response
+
+    middleware = SecureCookies(view)
+    assert middleware(RequestFactory().get("/", secure=True)).cookies["csrftoken"]["secure"]
+    assert not middleware(RequestFactory().get("/")).cookies["csrftoken"]["secure"]
