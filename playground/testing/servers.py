@@ -49,13 +49,16 @@ class ServerURL(str):
 def daphne_server(env: Mapping[str, str], port: int | None = None) -> Iterator[ServerURL]:
     """Run ``daphne flint.asgi:application``; yield its http://127.0.0.1:PORT base URL.
 
-    The URL is a ServerURL: ``.pid`` (for psutil readings) and ``.log_path``.
+    The URL is a ServerURL: ``.pid`` (for psutil readings) and ``.log_path``; its
+    access log is beside it (``.access.log``).
     """
     port = port or free_port()
     # The server's log goes to a file (a pipe nobody reads would fill and block it).
     log_path = Path(env.get("FLINT_VAR_DIR") or tempfile.gettempdir()) / f"daphne-{port}.log"
     log_file = log_path.open("wb")
     command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
+    # Its access log (line-buffered): which process took which socket (the fault tests).
+    command += ["--access-log", str(log_path.with_suffix(".access.log"))]
     proc = subprocess.Popen(
         [*command, "flint.asgi:application"],
         cwd=REPO,

@@ -15,7 +15,7 @@ import os
 import random
 import re
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,13 @@ import psycopg
 import pytest
 import redis
 
-from playground.testing.servers import daphne_server, free_port, nginx_binary, nginx_proxy
+from playground.testing.servers import (
+    ServerURL,
+    daphne_server,
+    free_port,
+    nginx_binary,
+    nginx_proxy,
+)
 from playground.testing.upstream import Reply, ScriptedUpstream
 from tests.conftest import flint_env_for
 
@@ -34,18 +40,22 @@ REDIS_URL = "redis://127.0.0.1:6379/10"
 
 
 class Scaled:
-    def __init__(self, proxy: str, daphnes: list[str]) -> None:
-        self.proxy, self.daphnes = proxy, daphnes
+    def __init__(self, proxy: ServerURL, daphnes: list[ServerURL], env: dict[str, str]) -> None:
+        self.proxy, self.daphnes, self.env = proxy, daphnes, env
+
+    def socket_counts(self, path: str) -> list[int]:
+        """How many sockets on ``path`` each Daphne accepted (their access logs)."""
+        logs = [Path(d.log_path).with_suffix(".access.log") for d in self.daphnes]
+        return [log.read_text().count(f'"WSCONNECT {path}"') for log in logs]
 
 
 def _database_url(name: str) -> str:
     return POSTGRES.rsplit("/", 1)[0] + "/" + name
 
 
-@pytest.fixture(scope="module")
-def scaled(
-    tmp_path_factory: pytest.TempPathFactory, upstream_server: ScriptedUpstream
-) -> Iterator[Scaled]:
+@contextmanager
+def scaled_setup(var: Path, up: ScriptedUpstream, **extra: str) -> Iterator[Scaled]:
+    """nginx and two Daphne processes on a database of their own and Redis db 10."""
     if nginx_binary() is None:
         pytest.skip("nginx is not installed: scripts/test.sh installs Debian's nginx-light")
     try:
@@ -54,23 +64,22 @@ def scaled(
         pytest.skip(f"no PostgreSQL at {POSTGRES}: {exc}")
     store = redis.Redis.from_url(REDIS_URL)
     before = set(store.keys("*"))
-    name = f"flint_test_scaled_{os.getpid()}"
+    name = f"flint_test_scaled_{os.getpid()}_{random.randrange(10**6)}"
     admin.execute(f'CREATE DATABASE "{name}"')
-    var = tmp_path_factory.mktemp("scaled")
     try:
         env = flint_env_for(
             var,
-            upstream_server,
+            up,
             DATABASE_URL=_database_url(name),
             REDIS_URL=REDIS_URL,
             FLINT_TRUSTED_PROXIES="127.0.0.1",
-            FLINT_LIMIT_GENERATIONS_IP="1 per 10 minutes",
+            **extra,
         )
         with ExitStack() as stack:
             daphnes = [stack.enter_context(daphne_server(env)) for _ in range(2)]
             ports = [int(d.rsplit(":", 1)[1]) for d in daphnes]
             proxy = stack.enter_context(nginx_proxy(var / "nginx", ports, free_port()))
-            yield Scaled(proxy, daphnes)
+            yield Scaled(proxy, daphnes, env)
     finally:
         mine = set(store.keys("*")) - before
         if mine:
@@ -78,6 +87,15 @@ def scaled(
         store.close()
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
+
+
+@pytest.fixture(scope="module")
+def scaled(
+    tmp_path_factory: pytest.TempPathFactory, upstream_server: ScriptedUpstream
+) -> Iterator[Scaled]:
+    var = tmp_path_factory.mktemp("scaled")
+    with scaled_setup(var, upstream_server, FLINT_LIMIT_GENERATIONS_IP="1 per 10 minutes") as s:
+        yield s
 
 
 def _address() -> str:
