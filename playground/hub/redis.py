@@ -177,7 +177,7 @@ class RedisHub(MemoryHub):
             if not batches and not await self.redis.exists(key):
                 raise GenerationUnknownError(gen)
             if not batches and await self._runner_died(gen):
-                await self._end_for_dead_runner(gen)  # read back by the next XREAD
+                await self._end_for_dead_runner(gen, after)  # read back by the next XREAD
 
     async def _runner_died(self, gen: str) -> bool:
         """The log is not finished and no process claims its playground any more.
@@ -190,13 +190,19 @@ class RedisHub(MemoryHub):
             return False
         return await self._running_elsewhere(gen)
 
-    async def _end_for_dead_runner(self, gen: str) -> None:
-        """End the log of a generation whose process died: one follower writes it."""
+    async def _end_for_dead_runner(self, gen: str, after: int) -> None:
+        """End the log of a generation whose process died: one follower writes it.
+
+        The runner sends to its own sockets before the Stream, so a page that was
+        on the dead process may have seen events the Stream never got: numbered
+        after what the resuming page saw (``after``), the ending is neither a gap
+        nor a duplicate for it (the lost events are lost for every follower).
+        """
         key = _stream(gen)
         if not await self.redis.set(f"{key}:ended", 1, nx=True, ex=RUNNING_LOG_TTL):
             return  # another follower is ending it
         last: Any = await self.redis.xrevrange(key, count=1)
-        seq = int(orjson.loads(last[0][1][b"e"])["seq"]) if last else 0
+        seq = max(int(orjson.loads(last[0][1][b"e"])["seq"]) if last else 0, after)
         from playground.protocol.server import error, event
 
         said = error(
