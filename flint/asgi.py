@@ -13,6 +13,10 @@ Two guards wrap the application (docs/protocol.md, "Limits"):
   is refused with 413 before it is read, from its Content-Length, or as soon
   as a streamed body passes the cap. Under Daphne, flint/serving.py enforces
   the same caps earlier still, before Daphne buffers the body.
+
+Outside both, ``TrustedProxy`` (flint/proxy.py) takes the client's address and
+scheme from X-Forwarded-For/-Proto when the peer is a trusted proxy
+(FLINT_TRUSTED_PROXIES), and removes those headers otherwise.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from django.conf import settings  # noqa: E402
 from django.http.request import split_domain_port, validate_host  # noqa: E402
 
 from flint import serving  # noqa: E402
+from flint.proxy import TrustedProxy  # noqa: E402
 from playground import protocol  # noqa: E402
 from playground.socket.routing import websocket_urlpatterns  # noqa: E402
 
@@ -175,4 +180,8 @@ _ws = ExactOriginValidator(
     refused=[settings.FLINT_PREVIEW_ORIGIN] if settings.FLINT_PREVIEW_ORIGIN else [],
 )
 
-application = ProtocolTypeRouter({"http": BodyLimit(django_asgi_app), "websocket": _ws})
+# Outermost: the client's address and scheme are settled before anything reads them.
+application = TrustedProxy(
+    ProtocolTypeRouter({"http": BodyLimit(django_asgi_app), "websocket": _ws}),
+    settings.FLINT_TRUSTED_PROXIES,
+)

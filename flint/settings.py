@@ -27,6 +27,19 @@ ALLOWED_HOSTS = env_list("FLINT_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1
 # one origin the socket was opened on (its Host header), if that host is allowed.
 # The preview origin is never allowed (flint/asgi.py).
 FLINT_ALLOWED_ORIGINS = env_list("FLINT_ALLOWED_ORIGINS", [])
+# Behind a proxy (README "Scaling out"): the addresses or networks of the proxies
+# whose X-Forwarded-For / X-Forwarded-Proto are believed (flint/proxy.py); from any
+# other peer those headers are removed. Empty: no proxy, the peer is the client.
+FLINT_TRUSTED_PROXIES = env_list("FLINT_TRUSTED_PROXIES", [])
+if FLINT_TRUSTED_PROXIES:
+    # Safe only because flint/proxy.py strips the header from untrusted peers.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Origins (scheme://host[:port]) a form POST may come from besides the Host the
+# request names: the public https origin when TLS ends at the proxy.
+CSRF_TRUSTED_ORIGINS = env_list("FLINT_CSRF_TRUSTED_ORIGINS", [])
+# Cookies always Secure (for an https-only site). Unset, each cookie is Secure when
+# its request came over https (directly or through a trusted proxy: flint/proxy.py).
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("FLINT_SECURE_COOKIES", False)
 
 INSTALLED_APPS = [
     "daphne",  # makes `manage.py runserver` serve HTTP and WebSocket through Daphne
@@ -45,6 +58,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "flint.proxy.SecureCookies",  # cookies of an https request are Secure
 ]
 
 ROOT_URLCONF = "flint.urls"

@@ -41,6 +41,7 @@ KNOWN_ENV = frozenset(
         "FLINT_API_KEY",
         "FLINT_BASE_URL",
         "FLINT_CONTEXT_TOKENS",
+        "FLINT_CSRF_TRUSTED_ORIGINS",
         "FLINT_COVERAGE_MIN",
         "FLINT_DEBUG",
         "FLINT_EDIT_FORMAT",
@@ -71,9 +72,11 @@ KNOWN_ENV = frozenset(
         "FLINT_RETRIES",
         "FLINT_RETRY_MAX_WAIT",
         "FLINT_SECRET_KEY",
+        "FLINT_SECURE_COOKIES",
         "FLINT_STATIC_MANIFEST",
         "FLINT_TEST_POSTGRES_URL",
         "FLINT_TIMEOUT",
+        "FLINT_TRUSTED_PROXIES",
         "FLINT_VAR_DIR",
         "FLINT_WHEEL_CACHE",
     }
@@ -291,6 +294,37 @@ def check_origins(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     return out
 
 
+def check_proxy(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """FLINT_TRUSTED_PROXIES, FLINT_CSRF_TRUSTED_ORIGINS (README "Scaling out")."""
+    import ipaddress
+
+    out: list[CheckMessage] = []
+    for entry in getattr(settings, "FLINT_TRUSTED_PROXIES", []):
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            out.append(
+                _error(
+                    16,
+                    f"FLINT_TRUSTED_PROXIES has {entry!r}, which is not an address or network.",
+                    "List the proxies' addresses or networks, comma-separated, e.g. "
+                    "127.0.0.1 or 10.0.0.0/8,::1; unset it when no proxy is in front.",
+                )
+            )
+    for origin in getattr(settings, "CSRF_TRUSTED_ORIGINS", []):
+        problem = origin_problem(origin)
+        if problem:
+            out.append(
+                _error(
+                    17,
+                    f"FLINT_CSRF_TRUSTED_ORIGINS has {origin!r}: {problem}.",
+                    "List origins as scheme://host[:port], comma-separated, e.g. "
+                    "https://flint.example.",
+                )
+            )
+    return out
+
+
 def check_environment(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """FLINT_* variables Flint does not read (a misspelt name)."""
     out: list[CheckMessage] = []
@@ -343,6 +377,7 @@ CHECKS = (
     check_numbers,
     check_limits,
     check_origins,
+    check_proxy,
     check_environment,
     check_static,
 )
@@ -400,7 +435,7 @@ def redact_url(url: str) -> str:
 def problems() -> list[dict[str, str]]:
     """Flint's failed checks (errors and warnings), for the page: ``{level, message, hint}``."""
     out: list[dict[str, str]] = []
-    for check in (check_backend, check_numbers, check_limits, check_origins):
+    for check in (check_backend, check_numbers, check_limits, check_origins, check_proxy):
         for message in check():
             out.append(
                 {

@@ -15,6 +15,13 @@ if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
+# nginx for the scaled set-up's tests (tests/servers/test_scaled.py): only its binary
+# is used, run on loopback with its own config under the test's folder.
+if [ ! -x /usr/sbin/nginx ]; then
+  echo "==> installing nginx-light"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null
+fi
 
 PY=.venv/bin/python
 echo "==> front end: node --test on the pure modules"

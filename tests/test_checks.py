@@ -274,3 +274,30 @@ def test_the_worker_gets_coep_by_its_plain_or_hashed_name() -> None:
     headers = {}
     static_headers(headers, "", "/static/flint/app.453e937b1089.js")
     assert headers == {}
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "id_"),
+    [
+        ("FLINT_TRUSTED_PROXIES", ["127.0.0.1", "nginx"], "flint.E016"),
+        ("FLINT_TRUSTED_PROXIES", ["10.0.0.0/33"], "flint.E016"),
+        ("CSRF_TRUSTED_ORIGINS", ["flint.example"], "flint.E017"),
+    ],
+)
+def test_proxy_settings(setting: str, value: object, id_: str) -> None:
+    with override_settings(**{setting: value}):
+        assert ids(checks.check_proxy()) == [id_]
+
+
+def test_good_proxy_settings_pass() -> None:
+    with override_settings(
+        FLINT_TRUSTED_PROXIES=["127.0.0.1", "10.0.0.0/8", "::1"],
+        CSRF_TRUSTED_ORIGINS=["https://flint.example"],
+    ):
+        assert checks.check_proxy() == []
+
+
+def test_manage_py_check_names_a_bad_trusted_proxy(tmp_path: Path) -> None:
+    result = _manage_check(tmp_path, FLINT_TRUSTED_PROXIES="127.0.0.1,nginx")
+    assert result.returncode != 0
+    assert "FLINT_TRUSTED_PROXIES has 'nginx'" in result.stdout + result.stderr

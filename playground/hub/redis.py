@@ -176,6 +176,48 @@ class RedisHub(MemoryHub):
                         return
             if not batches and not await self.redis.exists(key):
                 raise GenerationUnknownError(gen)
+            if not batches and await self._runner_died(gen):
+                await self._end_for_dead_runner(gen, after)  # read back by the next XREAD
+
+    async def _runner_died(self, gen: str) -> bool:
+        """The log is not finished and no process claims its playground any more.
+
+        A running generation refreshes its claim every second (generations/
+        service.py); one whose process was killed lets it lapse after CLAIM_TTL.
+        """
+        playground = _text(await self.redis.get(_home(gen)))
+        if playground is None or await self.redis.get(claim_key(playground)) == gen.encode():
+            return False
+        return await self._running_elsewhere(gen)
+
+    async def _end_for_dead_runner(self, gen: str, after: int) -> None:
+        """End the log of a generation whose process died: one follower writes it.
+
+        The runner sends to its own sockets before the Stream, so a page that was
+        on the dead process may have seen events the Stream never got: numbered
+        after what the resuming page saw (``after``), the ending is neither a gap
+        nor a duplicate for it (the lost events are lost for every follower).
+        """
+        key = _stream(gen)
+        if not await self.redis.set(f"{key}:ended", 1, nx=True, ex=RUNNING_LOG_TTL):
+            return  # another follower is ending it
+        last: Any = await self.redis.xrevrange(key, count=1)
+        seq = max(int(orjson.loads(last[0][1][b"e"])["seq"]) if last else 0, after)
+        from playground.protocol.server import error, event
+
+        said = error(
+            "gen.interrupted",
+            "The server process running this answer stopped; the answer ends here. "
+            "What it streamed and applied so far is kept; ask again to go on.",
+            gen=gen,
+            seq=seq + 1,
+        )
+        done = event("gen.done", gen, seq + 2, reason="error", partial=True, stats={})
+        pipe = self.redis.pipeline(transaction=False)
+        for ending in (said, done):
+            pipe.xadd(key, {"e": orjson.dumps(ending)}, maxlen=MAX_EVENTS, approximate=True)
+        pipe.pexpire(key, max(1, int(self.ttl * 1000)))
+        await pipe.execute()
 
     async def control(self, gen: str, action: str, payload: dict[str, Any]) -> bool:
         if await super().control(gen, action, payload):

@@ -49,13 +49,16 @@ class ServerURL(str):
 def daphne_server(env: Mapping[str, str], port: int | None = None) -> Iterator[ServerURL]:
     """Run ``daphne flint.asgi:application``; yield its http://127.0.0.1:PORT base URL.
 
-    The URL is a ServerURL: ``.pid`` (for psutil readings) and ``.log_path``.
+    The URL is a ServerURL: ``.pid`` (for psutil readings) and ``.log_path``; its
+    access log is beside it (``.access.log``).
     """
     port = port or free_port()
     # The server's log goes to a file (a pipe nobody reads would fill and block it).
     log_path = Path(env.get("FLINT_VAR_DIR") or tempfile.gettempdir()) / f"daphne-{port}.log"
     log_file = log_path.open("wb")
     command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
+    # Its access log (line-buffered): which process took which socket (the fault tests).
+    command += ["--access-log", str(log_path.with_suffix(".access.log"))]
     proc = subprocess.Popen(
         [*command, "flint.asgi:application"],
         cwd=REPO,
@@ -91,3 +94,48 @@ def _wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: floa
         except OSError:
             time.sleep(0.1)
     raise RuntimeError(f"server at {url} not ready after {timeout}s")
+
+
+def nginx_binary() -> str | None:
+    """Debian's nginx (scripts/test.sh installs it), or None."""
+    import shutil
+
+    if found := shutil.which("nginx"):
+        return found
+    return "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
+
+
+@contextmanager
+def nginx_proxy(
+    prefix: Path, upstream_ports: list[int], port: int | None = None
+) -> Iterator[ServerURL]:
+    """Run nginx (deploy/nginx.conf.template) in front of Daphne processes on loopback.
+
+    Its own prefix, pid and temporary folders under ``prefix``; never the machine's
+    nginx configuration. Yields its http://127.0.0.1:PORT base URL (a ServerURL:
+    ``.pid``, ``.log_path`` = the error log; the access log is beside it).
+    """
+    from flint.deploy import nginx_command, render_nginx
+
+    nginx = nginx_binary()
+    if nginx is None:
+        raise RuntimeError("nginx is not installed (scripts/test.sh installs Debian's)")
+    port = port or free_port()
+    conf = render_nginx(prefix, f"127.0.0.1:{port}", upstream_ports)
+    log_path = prefix / "error.log"
+    with log_path.open("ab") as log_file:  # nginx's start-up complaints land beside its log
+        proc = subprocess.Popen(
+            nginx_command(nginx, conf), stdout=subprocess.DEVNULL, stderr=log_file
+        )
+    base = ServerURL(f"http://127.0.0.1:{port}")
+    base.pid, base.log_path = proc.pid, log_path
+    try:
+        _wait_http(base + "/healthz", proc, log_path)
+        yield base
+    finally:
+        proc.terminate()  # SIGTERM: nginx's fast shutdown, workers included
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
