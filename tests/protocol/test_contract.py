@@ -20,6 +20,7 @@ import ast
 import asyncio
 import re
 import typing
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import cache
@@ -390,6 +391,38 @@ async def _unknown(env: Env) -> Seen:
     comm = await connect()
     await comm.send_json_to({"type": "gen.resume", "v": 1, "gen": "g_expired", "after": 3})
     return Seen(await comm.receive_json_from(), comm, named="g_expired")
+
+
+# The Redis hub of a process whose generation's runner died (issue #15): its own db.
+DEAD_RUNNER_REDIS = "redis://127.0.0.1:6379/9"
+
+
+@driver("gen.interrupted")
+async def _interrupted(env: Env) -> Seen:
+    # What a killed process leaves in Redis: a started log and its playground, no claim
+    # (tests/servers/test_faults.py kills a real one behind nginx). A page resuming it
+    # on another process gets the ending that process writes for it.
+    import redis
+
+    gen = f"g_dead_{uuid.uuid4().hex[:12]}"
+    pid = await new_playground()
+    client = redis.Redis.from_url(DEAD_RUNNER_REDIS)
+    started = {"v": 1, "type": "gen.started", "gen": gen, "seq": 1}
+    client.xadd(f"flint:gen:{gen}", {"e": orjson.dumps(started)})
+    client.expire(f"flint:gen:{gen}", 60)
+    client.set(f"flint:gen:{gen}:pg", pid, ex=60)
+    hub = {"BACKEND": "playground.hub.redis.RedisHub", "URL": DEAD_RUNNER_REDIS, "TTL": 5.0}
+    with override_settings(FLINT_HUB=hub):
+        comm = await connect(pid)
+        await comm.send_json_to({"type": "gen.resume", "v": 1, "gen": gen, "after": 0})
+        events = []
+        while not events or events[-1]["type"] != "gen.done":
+            events.append(await comm.receive_json_from(timeout=15))
+        after = await comm.receive_json_from(timeout=10)  # as after any gen.done
+        assert after["type"] == "allowance", after
+    client.delete(f"flint:gen:{gen}", f"flint:gen:{gen}:pg", f"flint:gen:{gen}:ended")
+    [said] = [e for e in events if e["type"] == "error"]
+    return Seen(said, comm, events=events)
 
 
 @driver("gen.queue_full")
