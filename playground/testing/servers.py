@@ -66,18 +66,8 @@ def daphne_server(env: Mapping[str, str], port: int | None = None) -> Iterator[S
         stdout=subprocess.DEVNULL,
         stderr=log_file,
     )
-    base = ServerURL(f"http://127.0.0.1:{port}")
-    base.pid, base.log_path = proc.pid, log_path
-    try:
-        _wait_http(base + "/healthz", proc, log_path)
+    with _serving(proc, port, log_path) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
         log_file.close()
 
 
@@ -127,13 +117,23 @@ def nginx_proxy(
         proc = subprocess.Popen(
             nginx_command(nginx, conf), stdout=subprocess.DEVNULL, stderr=log_file
         )
+    with _serving(proc, port, log_path) as base:
+        yield base
+
+
+@contextmanager
+def _serving(proc: subprocess.Popen[bytes], port: int, log_path: Path) -> Iterator[ServerURL]:
+    """``proc``'s base URL once /healthz answers; SIGTERM (then SIGKILL) when done.
+
+    For nginx, SIGTERM is its fast shutdown, workers included.
+    """
     base = ServerURL(f"http://127.0.0.1:{port}")
     base.pid, base.log_path = proc.pid, log_path
     try:
         _wait_http(base + "/healthz", proc, log_path)
         yield base
     finally:
-        proc.terminate()  # SIGTERM: nginx's fast shutdown, workers included
+        proc.terminate()
         try:
             proc.wait(10)
         except subprocess.TimeoutExpired:
