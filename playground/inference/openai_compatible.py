@@ -44,6 +44,21 @@ MAX_RETRY_AFTER = 86_400.0  # s; a longer (or unreadable) Retry-After is ignored
 READ_INTERVAL = 0.008
 
 
+def sdk_client(
+    base_url: str, api_key: str, timeout: float, connect_timeout: float
+) -> openai.AsyncOpenAI:
+    """The SDK client every backend of an OpenAI-compatible server uses."""
+    return openai.AsyncOpenAI(
+        base_url=base_url,
+        # Local servers need no key, but the SDK refuses an empty one.
+        api_key=api_key or "no-key",
+        # Retries are the generation runner's job (it tells the user and only
+        # retries before the first token), so the SDK must not retry silently.
+        max_retries=0,
+        timeout=openai.Timeout(timeout, connect=connect_timeout),
+    )
+
+
 class OpenAICompatibleBackend:
     """Streams chat completions from any OpenAI-compatible server.
 
@@ -77,15 +92,7 @@ class OpenAICompatibleBackend:
         # whole-file answers) as ``prediction``; only servers that support it should.
         self._prediction = prediction
         self._base_url = base_url
-        # Retries are the generation runner's job (it tells the user and only
-        # retries before the first token), so the SDK must not retry silently.
-        self._client = openai.AsyncOpenAI(
-            base_url=base_url,
-            # Local servers need no key, but the SDK refuses an empty one.
-            api_key=api_key or "no-key",
-            max_retries=0,
-            timeout=openai.Timeout(timeout, connect=connect_timeout),
-        )
+        self._client = sdk_client(base_url, api_key, timeout, connect_timeout)
         if reader not in ("lean", "sdk"):
             raise ValueError(f'reader must be "lean" or "sdk", not {reader!r}')
         self._reader = reader

@@ -69,7 +69,11 @@ from playground.inference.base import (
     OnWait,
     Usage,
 )
-from playground.inference.openai_compatible import OpenAICompatibleBackend, _retry_after
+from playground.inference.openai_compatible import (
+    OpenAICompatibleBackend,
+    _retry_after,
+    sdk_client,
+)
 
 log = logging.getLogger(__name__)
 
@@ -164,12 +168,7 @@ class ResponsesWebSocketBackend:
         self._idle_timeout = idle_timeout
         self._max_sessions = max_sessions
         self._history_chars = history_tokens * 4
-        self._client = openai.AsyncOpenAI(
-            base_url=base_url,
-            api_key=api_key or "no-key",
-            max_retries=0,
-            timeout=openai.Timeout(timeout, connect=connect_timeout),
-        )
+        self._client = sdk_client(base_url, api_key, timeout, connect_timeout)
         # The same server over HTTP, for a server that refuses the upgrade.
         self._http_options: dict[str, Any] = {
             "base_url": base_url,
