@@ -218,6 +218,13 @@ FLINT_HUB: dict[str, object] = (
     if _redis_url
     else {"BACKEND": "playground.hub.memory.MemoryHub", "TTL": FLINT_EVENT_LOG_TTL}
 )
+# Presentations (playground/live/): this process's memory, or Redis shared by every
+# process when REDIS_URL is set (the presenter and the viewers may reach different ones).
+FLINT_LIVE: dict[str, object] = (
+    {"BACKEND": "playground.live.redis.RedisLiveStore", "URL": _redis_url}
+    if _redis_url
+    else {"BACKEND": "playground.live.memory.MemoryLiveStore"}
+)
 FLINT_ORPHAN_GRACE = env_float("FLINT_ORPHAN_GRACE", 30.0)  # s unwatched before stopping
 FLINT_MAX_CONCURRENT = env_int("FLINT_MAX_CONCURRENT", 16)  # upstream streams per backend
 FLINT_QUEUE_SIZE = env_int("FLINT_QUEUE_SIZE", 32)  # waiting generations per backend

@@ -116,3 +116,22 @@ class ShareLink(models.Model):
 
     def __str__(self) -> str:
         return self.id
+
+
+class Presentation(models.Model):
+    """A live link: viewers follow the owner's editors as they change (playground/live/).
+
+    While it runs, what viewers see lives in the presentation store; when the owner
+    ends it, the last state is kept here and the link goes on showing it.
+    """
+
+    id = models.CharField(primary_key=True, max_length=64, default=new_share_id)
+    playground = models.ForeignKey(
+        Playground, on_delete=models.CASCADE, related_name="presentations"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    files = models.JSONField(null=True, blank=True)  # the last state, once ended
+
+    def __str__(self) -> str:
+        return self.id

@@ -32,6 +32,16 @@ from playground.persistence.playgrounds import (
     playgrounds_owned,
     save_async,
 )
+from playground.persistence.presentations import (
+    PresentationNotFoundError,
+    presentation_end,
+    presentation_fork,
+    presentation_get,
+    presentation_get_async,
+    presentation_running,
+    presentation_running_async,
+    presentation_start,
+)
 from playground.persistence.records import (
     RESTART_NOTE,
     GenerationNotFoundError,
@@ -71,6 +81,7 @@ __all__ = [
     "NotOwnerError",
     "OwnerCheck",
     "PlaygroundNotFoundError",
+    "PresentationNotFoundError",
     "RevisionNotFoundError",
     "SaveConflictError",
     "SaveResult",
@@ -99,6 +110,13 @@ __all__ = [
     "playground_model_set_async",
     "playground_save",
     "playgrounds_owned",
+    "presentation_end",
+    "presentation_fork",
+    "presentation_get",
+    "presentation_get_async",
+    "presentation_running",
+    "presentation_running_async",
+    "presentation_start",
     "records_flushed",
     "revision_changes",
     "revision_diff",

@@ -138,16 +138,22 @@ def playground_page_headers(view: Callable[..., HttpResponse]) -> Callable[..., 
     @functools.wraps(view)
     def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         response = view(request, *args, **kwargs)
-        if response.status_code != 200 or "text/html" not in response.get("Content-Type", ""):
-            return response
-        isolated = _is_python_page(kwargs.get("playground_id"))
-        response["Content-Security-Policy"] = serialize(app_policy(request, isolated=isolated))
-        if isolated:
-            response["Cross-Origin-Opener-Policy"] = "same-origin"
-            response["Cross-Origin-Embedder-Policy"] = "require-corp"
-        return response
+        return page_headers(
+            request, response, isolated=_is_python_page(kwargs.get("playground_id"))
+        )
 
     return wrapped
+
+
+def page_headers(request: HttpRequest, response: HttpResponse, *, isolated: bool) -> HttpResponse:
+    """The app page's CSP on ``response`` (and COOP/COEP when it runs Python: ``isolated``)."""
+    if response.status_code != 200 or "text/html" not in response.get("Content-Type", ""):
+        return response
+    response["Content-Security-Policy"] = serialize(app_policy(request, isolated=isolated))
+    if isolated:
+        response["Cross-Origin-Opener-Policy"] = "same-origin"
+        response["Cross-Origin-Embedder-Policy"] = "require-corp"
+    return response
 
 
 def _is_python_page(playground_id: object) -> bool:

@@ -101,6 +101,25 @@ class ModelFetch(_Message, tag="model.fetch"):
     model: ModelId
 
 
+class LiveChange(msgspec.Struct, forbid_unknown_fields=True):
+    """Replace [from, to) of ``path`` (UTF-16 offsets) with ``insert``."""
+
+    path: Path
+    start: Annotated[int, msgspec.Meta(ge=0)] = msgspec.field(name="from")
+    end: Annotated[int, msgspec.Meta(ge=0)] = msgspec.field(name="to")
+    insert: str = ""
+
+
+class LivePush(_Message, tag="live.push"):
+    """The presenter's editors changed: changes made on version ``base``, or every file."""
+
+    base: Annotated[int, msgspec.Meta(ge=0)]
+    changes: Annotated[list[LiveChange], msgspec.Meta(max_length=MAX_FILES * 4)] = []
+    # The whole file set (files added, removed or renamed; catching up): taken at any version.
+    files: Annotated[dict[Path, str], msgspec.Meta(max_length=MAX_FILES)] | None = None
+    active: Path | None = None
+
+
 ClientMessage = (
     GenStart
     | GenStop
@@ -111,6 +130,7 @@ ClientMessage = (
     | ModelsList
     | ModelSelect
     | ModelFetch
+    | LivePush
 )
 KNOWN_TYPES = (
     "gen.start",
@@ -122,6 +142,7 @@ KNOWN_TYPES = (
     "models.list",
     "model.select",
     "model.fetch",
+    "live.push",
 )
 
 _decoder: msgspec.json.Decoder[ClientMessage] = msgspec.json.Decoder(ClientMessage)

@@ -121,3 +121,30 @@ def model_download(model: str, state: str, fields: dict[str, Any]) -> dict[str, 
         "state": state,
         **fields,
     }
+
+
+# --- presentations (playground/live/) ---------------------------------------------
+
+
+def live_event(event: dict[str, Any]) -> dict[str, Any]:
+    """A presentation's event for its watchers: ``{"kind": ..., fields}`` from playground/live/."""
+    fields = {k: v for k, v in event.items() if k != "kind"}
+    kind = event["kind"]
+    if kind == "update":
+        return {"v": PROTOCOL_VERSION, "type": "live.update", **fields}
+    if kind == "gen":
+        return {"v": PROTOCOL_VERSION, "type": "live.gen", **fields}
+    if kind == "viewers":
+        return {"v": PROTOCOL_VERSION, "type": "live.viewers", **fields}
+    if kind == "ended":
+        return {"v": PROTOCOL_VERSION, "type": "live.ended", **fields}
+    raise ValueError(f"no live event of kind {kind!r}")
+
+
+def live_state(state: dict[str, Any], viewers: int) -> dict[str, Any]:
+    """What a viewer starts from: ``{version, files, active, gen, ended}`` and the count."""
+    return {"v": PROTOCOL_VERSION, "type": "live.state", **state, "viewers": viewers}
+
+
+def live_pushed(version: int) -> dict[str, Any]:
+    return {"v": PROTOCOL_VERSION, "type": "live.pushed", "version": version}

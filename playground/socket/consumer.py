@@ -28,6 +28,7 @@ from playground.generations.service import (
 from playground.hub import GenerationUnknownError, get_hub
 from playground.inference import get_backend
 from playground.socket.models import ModelMenu
+from playground.socket.presenter import Presenter
 from playground.socket.throttle import TokenBucket
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ class PlaygroundConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # untyp
     follower: asyncio.Task[None] | None = None
     owner_check: persistence.OwnerCheck | None = None
     models: ModelMenu | None = None
+    presenter: Presenter | None = None  # once this socket presents (live.push)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         # Channels' loop (await_many_dispatch) wraps every inbound message in a new
@@ -113,10 +115,15 @@ class PlaygroundConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # untyp
         # a reloaded page can pick it up (gen.resume); only stop following it.
         if self.models is not None:
             self.models.leave()
+        if self.presenter is not None:
+            await self.presenter.stop()
         await self._unfollow()
 
     async def send_json(self, message: dict[str, Any]) -> None:
         await self.send(text_data=protocol.dumps(message))
+
+    async def _send_text(self, text: str) -> None:
+        await self.send(text_data=text)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         wait = self.bucket.take()
@@ -182,6 +189,10 @@ class PlaygroundConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # untyp
             await self._menu().select(message)
         elif isinstance(message, protocol.ModelFetch):
             await self._menu().fetch(message)
+        elif isinstance(message, protocol.LivePush):
+            if self.presenter is None:
+                self.presenter = Presenter(self.playground_id, self._send_text)
+            await self.send_json(await self.presenter.push(message))
         else:
             await self.send_json(protocol.pong(message.t))
 
@@ -244,6 +255,8 @@ class PlaygroundConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # untyp
             await self.send_json(protocol.error_from(exc))
             return
         await self._follow(generation.id, 0)
+        if self.presenter is not None:  # the viewers follow it too
+            await self.presenter.started(generation.id, message.instruction)
 
     async def on_control(self, gen: str | None, action: str, payload: dict[str, Any]) -> None:
         gen = gen or await get_hub().running(self.playground_id)
@@ -306,4 +319,5 @@ _WRITES = (
     protocol.FilesSave,
     protocol.ModelSelect,
     protocol.ModelFetch,
+    protocol.LivePush,
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -45,7 +46,17 @@ def playground(request: HttpRequest, playground_id: str) -> HttpResponse:
         raise Http404("No such playground.")
     pg = get_object_or_404(Playground, id=playground_id)
     owner = request_is_owner(request, pg)
-    boot = {
+    boot = page_boot(request, pg, owner=owner)
+    # The finished answers, for the transcript (the owner's instructions: owner only).
+    boot["transcript"] = persistence.transcript_records(pg.id) if owner else []
+    if owner and (presenting := persistence.presentation_running(pg.id)) is not None:
+        boot["presenting"] = {"id": presenting.id}  # the page goes on presenting
+    return render_page(request, pg, boot)
+
+
+def page_boot(request: HttpRequest, pg: Playground, *, owner: bool) -> dict[str, Any]:
+    """What the app page starts from (the ``flint-boot`` JSON): a playground's or a live link's."""
+    return {
         "playground": pg.id,
         "template": pg.template,
         "files": pg.files,
@@ -58,9 +69,11 @@ def playground(request: HttpRequest, playground_id: str) -> HttpResponse:
         "templates": TEMPLATE_LABELS,
         # Configuration problems the page shows in a banner (playground/checks.py).
         "problems": page_problems(request),
-        # The finished answers, for the transcript (the owner's instructions: owner only).
-        "transcript": persistence.transcript_records(pg.id) if owner else [],
+        "transcript": [],
     }
+
+
+def render_page(request: HttpRequest, pg: Playground, boot: dict[str, Any]) -> HttpResponse:
     # Pyodide loads its files by their own names from this folder, so it is the
     # plain folder URL (collectstatic keeps unhashed copies beside the hashed ones).
     pyodide_url = f"{settings.STATIC_URL}pyodide/"

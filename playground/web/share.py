@@ -28,14 +28,14 @@ from playground.preview.highlight import STYLESHEET, highlight_file
 _PRIVATE_HEADERS = {"Referrer-Policy": "same-origin", "X-Robots-Tag": "noindex"}
 
 
-def _private(response: HttpResponse) -> HttpResponse:
+def private(response: HttpResponse) -> HttpResponse:
     for name, value in _PRIVATE_HEADERS.items():
         response[name] = value
     return response
 
 
-def _not_found(request: HttpRequest) -> HttpResponse:
-    return _private(render(request, "share/not_found.html", status=404))
+def not_found(request: HttpRequest) -> HttpResponse:
+    return private(render(request, "share/not_found.html", status=404))
 
 
 def _context(link: ShareLink) -> dict[str, Any]:
@@ -59,8 +59,8 @@ def _page(request: HttpRequest, share_id: str, template: str, *, embed: bool) ->
     try:
         link = persistence.share_get(share_id)
     except persistence.ShareNotFoundError:
-        return _not_found(request)
-    response = _private(render(request, template, _context(link)))
+        return not_found(request)
+    response = private(render(request, template, _context(link)))
     # The shared code runs under this policy (its srcdoc frame inherits it).
     response["Content-Security-Policy"] = serialize(share_policy(embed=embed))
     return response
@@ -85,7 +85,7 @@ def share_fork(request: HttpRequest, share_id: str) -> HttpResponse:
     try:
         playground = persistence.share_fork(share_id, token, owner_user=_signed_in(request))
     except persistence.ShareNotFoundError:
-        return _not_found(request)
+        return not_found(request)
     response = redirect("playground", playground_id=playground.id)
     if is_new:
         set_owner_cookie(request, response, token)

@@ -506,6 +506,47 @@ async def _files_invalid(env: Env) -> Seen:
     return Seen(err, comm)
 
 
+# --- presenting live (tests/socket/test_live.py has the rest) ---------------------------
+
+
+async def presenting() -> WebsocketCommunicator:
+    """The owner's socket of a playground being presented, after its first push."""
+    from tests.socket.test_live import present
+
+    pid = await new_playground()
+    await present(pid)
+    comm = await connect(pid)
+    await comm.send_json_to({"type": "live.push", "base": 0, "files": {"a.js": "x\n"}})
+    assert (await comm.receive_json_from())["type"] == "live.pushed"
+    return comm
+
+
+@driver("live.behind")
+async def _live_behind(env: Env) -> Seen:
+    comm = await presenting()
+    change = {"path": "a.js", "from": 0, "to": 0, "insert": "y"}
+    await comm.send_json_to({"type": "live.push", "base": 0, "changes": [change]})
+    err = await comm.receive_json_from()
+    assert err["detail"] == {"version": 1}
+    return Seen(err, comm)
+
+
+@driver("live.invalid")
+async def _live_invalid(env: Env) -> Seen:
+    comm = await presenting()
+    await comm.send_json_to({"type": "live.push", "base": 0, "files": {"../up.js": "x"}})
+    err = await comm.receive_json_from()
+    assert "../up.js" in err["message"]
+    return Seen(err, comm)
+
+
+@driver("live.not_presenting")
+async def _live_not_presenting(env: Env) -> Seen:
+    comm = await connect()
+    await comm.send_json_to({"type": "live.push", "base": 0, "files": {"a.js": ""}})
+    return Seen(await comm.receive_json_from(), comm)
+
+
 # --- the model server ------------------------------------------------------------------
 
 

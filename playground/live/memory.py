@@ -1,0 +1,223 @@
+"""Presentations for one process: state, order and fan-out in memory.
+
+The default (``REDIS_URL`` unset). ``redis.RedisLiveStore`` keeps the state in
+Redis for several processes and reuses the local fan-out defined here.
+
+Fan-out: each event is encoded once (``protocol.live_event``) and handed, in
+order, to every watcher of the presentation in this process by one task per
+presentation, so the presenter's push returns as soon as the change is ordered,
+however many people watch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from playground import protocol
+from playground.live.state import LiveState, Push, apply_push
+from playground.persistence.files import validate_files
+
+log = logging.getLogger(__name__)
+
+Send = Callable[[str], Awaitable[None]]
+
+
+class NotPresentingError(protocol.ProtocolError):
+    def __init__(self) -> None:
+        super().__init__(
+            "live.not_presenting",
+            "This playground is not being presented; start presenting first.",
+        )
+
+
+def gen_event(state: LiveState) -> dict[str, Any]:
+    return {
+        "kind": "gen",
+        "version": state.version,
+        "gen": state.gen,
+        "instruction": state.instruction,
+    }
+
+
+@dataclass(eq=False)
+class Watcher:
+    """One socket watching a presentation: what it is sent, and from which version.
+
+    Events wait in ``held`` until the socket has sent the state they follow
+    (``release``): an event fanned out while that state is on its way would
+    otherwise overtake it.
+    """
+
+    send: Send
+    viewer: bool = True  # False: the presenter's own socket (counts and the end only)
+    seen: int = 0  # versions up to this one are in the snapshot it started from
+    id: str = ""
+    held: list[str] | None = field(default_factory=list)
+
+    async def deliver(self, text: str) -> None:
+        if self.held is not None:
+            self.held.append(text)
+        else:
+            await self.send(text)
+
+    async def release(self) -> None:
+        """Send what waited, in order, then everything as it comes."""
+        while self.held:
+            await self.send(self.held.pop(0))
+        self.held = None  # no await since the last check: nothing can slip in between
+
+
+@dataclass
+class Room:
+    watchers: set[Watcher] = field(default_factory=set)
+    queue: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
+    task: asyncio.Task[None] | None = None
+
+
+class MemoryLiveStore:
+    def __init__(self) -> None:
+        self._states: dict[str, LiveState] = {}
+        self._current: dict[str, str] = {}  # playground -> presentation
+        self._rooms: dict[str, Room] = {}
+        self._viewers: dict[str, set[str]] = {}
+        self._ids = itertools.count(1)
+
+    # --- the presenter's side ----------------------------------------------------
+
+    async def begin(self, presentation: str, playground: str, state: LiveState) -> None:
+        """Open (or reopen) ``presentation`` of ``playground`` at ``state``."""
+        self._states.setdefault(presentation, state)
+        self._current[playground] = presentation
+
+    async def current(self, playground: str) -> str | None:
+        return self._current.get(playground)
+
+    async def snapshot(self, presentation: str) -> LiveState | None:
+        return self._states.get(presentation)
+
+    async def push(self, presentation: str, push: Push) -> dict[str, Any]:
+        state = self._states.get(presentation)
+        if state is None or state.ended:
+            raise NotPresentingError
+        new, update = apply_push(state, push)
+        validate_files(new.files)
+        self._states[presentation] = new
+        await self.publish(presentation, {"kind": "update", **update})
+        return update
+
+    async def announce_gen(self, presentation: str, gen: str, instruction: str) -> None:
+        state = self._states.get(presentation)
+        if state is None or state.ended:
+            return
+        state.version += 1
+        state.gen, state.instruction = gen, instruction
+        await self.publish(presentation, gen_event(state))
+
+    async def end(self, playground: str, presentation: str) -> LiveState | None:
+        if self._current.get(playground) == presentation:
+            del self._current[playground]
+        state = self._states.pop(presentation, None)
+        if state is not None:
+            state.version += 1
+            state.ended = True
+            await self.publish(presentation, {"kind": "ended", "version": state.version})
+        return state
+
+    # --- the watchers' side --------------------------------------------------------
+
+    async def watch(self, presentation: str, watcher: Watcher) -> LiveState | None:
+        """Add ``watcher``; → the state it starts from (None: no such live presentation).
+
+        The watcher is added before the state is read: every event after that state
+        reaches it, and those it already has (version <= ``seen``) are dropped.
+        """
+        self._rooms.setdefault(presentation, Room()).watchers.add(watcher)
+        state = await self.snapshot(presentation)
+        if state is None:
+            await self.unwatch(presentation, watcher)
+            return None
+        watcher.seen = state.version
+        if watcher.viewer:
+            watcher.id = f"{next(self._ids)}"
+            await self.publish(
+                presentation,
+                {"kind": "viewers", "count": await self._join(presentation, watcher.id)},
+            )
+        return state
+
+    async def unwatch(self, presentation: str, watcher: Watcher) -> None:
+        room = self._rooms.get(presentation)
+        if room is None or watcher not in room.watchers:
+            return
+        room.watchers.discard(watcher)
+        if watcher.viewer and watcher.id:
+            count = await self._leave(presentation, watcher.id)
+            await self.publish(presentation, {"kind": "viewers", "count": count})
+        if not room.watchers:
+            self._drop_room(presentation)
+
+    async def viewers(self, presentation: str) -> int:
+        return len(self._viewers.get(presentation, ()))
+
+    async def _join(self, presentation: str, viewer: str) -> int:
+        self._viewers.setdefault(presentation, set()).add(viewer)
+        return len(self._viewers[presentation])
+
+    async def _leave(self, presentation: str, viewer: str) -> int:
+        viewers = self._viewers.get(presentation, set())
+        viewers.discard(viewer)
+        if not viewers:
+            self._viewers.pop(presentation, None)
+        return len(viewers)
+
+    async def publish(self, presentation: str, event: dict[str, Any]) -> None:
+        """Hand ``event`` to this process's watchers, in order (see redis.py for others)."""
+        self.deliver(presentation, event)
+
+    def deliver(self, presentation: str, event: dict[str, Any]) -> None:
+        room = self._rooms.get(presentation)
+        if room is None:
+            return
+        room.queue.put_nowait(event)
+        if room.task is None or room.task.done():
+            room.task = asyncio.create_task(self._fan_out(room))
+
+    async def _fan_out(self, room: Room) -> None:
+        while not room.queue.empty():
+            event = room.queue.get_nowait()
+            version = event.get("version")
+            text = protocol.dumps(protocol.live_event(event))
+            targets = [
+                w
+                for w in room.watchers
+                if (w.viewer or event["kind"] in ("viewers", "ended"))
+                and (version is None or version > w.seen)
+            ]
+            for watcher in targets:
+                if version is not None:
+                    watcher.seen = version
+            results = await asyncio.gather(
+                *(w.deliver(text) for w in targets), return_exceptions=True
+            )
+            for result in results:
+                if isinstance(result, Exception):  # a socket closing as we send
+                    log.debug("live watcher failed: %r", result)
+
+    def _drop_room(self, presentation: str) -> None:
+        room = self._rooms.pop(presentation, None)
+        if room is not None and room.task is not None and not room.task.done():
+            room.task.cancel()
+
+    async def aclose(self) -> None:
+        for presentation in list(self._rooms):
+            room = self._rooms.pop(presentation)
+            if room.task is not None:
+                room.task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await room.task

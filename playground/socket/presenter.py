@@ -1,0 +1,70 @@
+"""The presenting side of an owner's playground socket: ``live.push`` and the count.
+
+The owner's page sends its editors' changes as ``live.push``; the store orders
+them (playground/live/) and hands them to every viewer's socket
+(playground/socket/live.py). The presenter's own socket hears the viewer count
+and the end of the presentation.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from playground import protocol
+from playground.errors import FlintError
+from playground.live import NotPresentingError, Watcher, get_live
+from playground.live.state import Change, LiveInvalidError, Push
+from playground.persistence.files import FilesError
+
+SendText = Callable[[str], Awaitable[None]]
+
+
+class Presenter:
+    """The presenting side of one owner's socket."""
+
+    def __init__(self, playground: str, send_text: SendText) -> None:
+        self.playground = playground
+        self._send_text = send_text
+        self.presentation: str | None = None
+        self._watcher: Watcher | None = None
+
+    async def push(self, message: protocol.LivePush) -> dict[str, Any]:
+        """Order ``message`` in the running presentation; → ``live.pushed`` or an error."""
+        store = get_live()
+        if self.presentation is None:
+            self.presentation = await store.current(self.playground)
+        if self.presentation is None:
+            return protocol.error_from(NotPresentingError())
+        push = Push(
+            base=message.base,
+            changes=[Change(c.path, c.start, c.end, c.insert) for c in message.changes],
+            files=message.files,
+            active=message.active,
+        )
+        try:
+            update = await store.push(self.presentation, push)
+        except NotPresentingError as exc:
+            await self.stop()
+            return protocol.error_from(exc)
+        except FilesError as exc:  # the save rules: a live copy cannot break them either
+            return protocol.error_from(LiveInvalidError(f"Viewers cannot be shown this: {exc}"))
+        except FlintError as exc:  # live.behind, live.invalid
+            return protocol.error_from(exc)
+        if self._watcher is None:  # the count of viewers and the end reach the presenter too
+            self._watcher = Watcher(self._send_text, viewer=False, held=None)
+            await store.watch(self.presentation, self._watcher)
+        return protocol.live_pushed(update["version"])
+
+    async def started(self, gen: str, instruction: str) -> None:
+        """The presenter started a generation: its viewers follow it."""
+        if self.presentation is not None:
+            await get_live().announce_gen(self.presentation, gen, instruction)
+
+    async def stop(self) -> None:
+        if self._watcher is not None and self.presentation is not None:
+            with contextlib.suppress(Exception):
+                await get_live().unwatch(self.presentation, self._watcher)
+        self._watcher = None
+        self.presentation = None

@@ -1,0 +1,276 @@
+"""Presenting live over real sockets: the presenter's pushes reach every viewer in order.
+
+Channels' communicator on one event loop (so the default in-memory store is
+shared, as it is in one Daphne process), the HTTP views through Django's
+AsyncClient on the same loop, and the scripted upstream for generations.
+tests/servers/test_live_processes.py does it across processes on Redis.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.test import AsyncClient
+
+from flint.asgi import application
+from playground import persistence
+from playground.live.state import apply_update
+from playground.models import Playground
+from playground.testing.upstream import Reply, ScriptedUpstream
+from tests.socket.test_consumer import OWNER, connect, new_playground, start, until_done
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+
+OTHER = "someone-else-token-0123456789abcdefghijkl"
+
+
+def owner_client() -> AsyncClient:
+    client = AsyncClient(headers={"origin": "http://127.0.0.1"})
+    client.cookies["flint_owner"] = OWNER
+    return client
+
+
+async def present(pid: str, client: AsyncClient | None = None) -> dict[str, Any]:
+    answer = await (client or owner_client()).post(
+        f"/api/p/{pid}/present", {}, content_type="application/json"
+    )
+    assert answer.status_code == 201, answer.content
+    return answer.json()
+
+
+async def watch(presentation: str, token: str = OTHER) -> WebsocketCommunicator:
+    comm = WebsocketCommunicator(
+        application,
+        f"/ws/live/{presentation}/",
+        headers=[
+            (b"origin", b"http://127.0.0.1"),
+            (b"host", b"127.0.0.1"),
+            (b"cookie", f"flint_owner={token}".encode()),
+        ],
+    )
+    connected, _ = await comm.connect()
+    assert connected
+    ready = await comm.receive_json_from()
+    assert ready["type"] == "session.ready" and ready["role"] == "viewer"
+    state = await comm.receive_json_from()
+    assert state["type"] == "live.state", state
+    comm.state = state  # type: ignore[attr-defined]
+    return comm
+
+
+async def next_of(comm: WebsocketCommunicator, kind: str, wait: float = 5) -> dict[str, Any]:
+    while True:
+        msg = await comm.receive_json_from(timeout=wait)
+        if msg["type"] == kind:
+            return msg
+
+
+def push(base: int, **fields: Any) -> dict[str, Any]:
+    return {"type": "live.push", "v": 1, "base": base, **fields}
+
+
+async def files_of(pid: str) -> dict[str, str]:
+    return await database_sync_to_async(lambda: Playground.objects.get(id=pid).files)()
+
+
+async def test_every_viewer_gets_each_change_in_order_and_ends_with_the_presenters_files() -> None:
+    pid = await new_playground()
+    link = await present(pid)
+    owner = await connect(pid)
+    viewers = [await watch(link["id"]) for _ in range(3)]
+    saved = await files_of(pid)
+    assert all(v.state["files"] == saved for v in viewers)  # type: ignore[attr-defined]
+
+    await owner.send_json_to(push(0, files={**saved, "index.html": "<h1>Hi</h1>\n"}))
+    version = (await next_of(owner, "live.pushed"))["version"]
+    typed = "<h1>Hi</h1>\n"
+    for i, ch in enumerate("there"):  # keystrokes, one batch each
+        await owner.send_json_to(
+            push(
+                version, changes=[{"path": "index.html", "from": 6 + i, "to": 6 + i, "insert": ch}]
+            )
+        )
+        version = (await next_of(owner, "live.pushed"))["version"]
+        typed = typed[: 6 + i] + ch + typed[6 + i :]
+
+    for viewer in viewers:
+        files = dict(viewer.state["files"])  # type: ignore[attr-defined]
+        seen = viewer.state["version"]  # type: ignore[attr-defined]
+        while seen < version:
+            update = await next_of(viewer, "live.update")
+            assert update["version"] == seen + 1  # no gap, no repeat
+            files, seen = apply_update(files, update), update["version"]
+        assert files["index.html"] == typed == "<h1>Hithere</h1>\n"
+    for comm in [owner, *viewers]:
+        await comm.disconnect()
+
+
+async def test_a_late_viewer_starts_from_the_current_state_at_once() -> None:
+    pid = await new_playground()
+    link = await present(pid)
+    owner = await connect(pid)
+    await owner.send_json_to(push(0, files={"index.html": "late\n"}, active="index.html"))
+    version = (await next_of(owner, "live.pushed"))["version"]
+    viewer = await watch(link["id"])
+    state = viewer.state  # type: ignore[attr-defined]
+    assert state["files"] == {"index.html": "late\n"} and state["version"] == version
+    assert state["active"] == "index.html" and state["viewers"] == 1 and not state["ended"]
+    await owner.disconnect()
+    await viewer.disconnect()
+
+
+async def test_changes_on_an_old_version_are_refused_and_the_whole_set_catches_up() -> None:
+    pid = await new_playground()
+    await present(pid)
+    owner = await connect(pid)
+    await owner.send_json_to(push(0, files={"a.js": "1\n"}))
+    version = (await next_of(owner, "live.pushed"))["version"]
+    await owner.send_json_to(
+        push(version - 1, changes=[{"path": "a.js", "from": 0, "to": 1, "insert": "2"}])
+    )
+    refused = await next_of(owner, "error")
+    assert refused["code"] == "live.behind" and refused["detail"]["version"] == version
+    await owner.send_json_to(
+        push(
+            0, changes=[{"path": "a.js", "from": 1, "to": 1, "insert": "x"}], files={"a.js": "2\n"}
+        )
+    )
+    assert (await next_of(owner, "live.pushed"))["version"] == version + 1
+    viewer = await watch((await persistence.presentation_running_async(pid)).id)
+    assert viewer.state["files"] == {"a.js": "2x\n"}  # type: ignore[attr-defined]
+    await viewer.disconnect()
+    await owner.send_json_to(push(version + 1, changes=[{"path": "a.js", "from": 50, "to": 50}]))
+    invalid = await next_of(owner, "error")
+    assert invalid["code"] == "live.invalid" and "outside the file" in invalid["message"]
+    await owner.disconnect()
+
+
+async def test_a_viewer_cannot_push_and_a_non_owner_cannot_present() -> None:
+    pid = await new_playground()
+    link = await present(pid)
+    viewer = await watch(link["id"], token=OWNER)  # even the owner's browser, on the live link
+    await viewer.send_json_to(push(0, files={"index.html": "hijacked"}))
+    refused = await next_of(viewer, "error")
+    assert refused["code"] == "auth.forbidden"
+    await viewer.send_json_to(start())
+    assert (await next_of(viewer, "error"))["code"] == "auth.forbidden"
+    stranger = AsyncClient(headers={"origin": "http://127.0.0.1"})
+    stranger.cookies["flint_owner"] = OTHER
+    answer = await stranger.post(f"/api/p/{pid}/present", {}, content_type="application/json")
+    assert answer.status_code == 403 and answer.json()["code"] == "auth.forbidden"
+    ended = await stranger.post(f"/api/p/{pid}/present/end", {}, content_type="application/json")
+    assert ended.status_code == 403
+    # A stranger's socket on the playground itself cannot push either.
+    other = await connect(pid, owner=OTHER)
+    await other.send_json_to(push(0, files={"index.html": "hijacked"}))
+    assert (await next_of(other, "error"))["code"] == "auth.forbidden"
+    assert (await persistence.presentation_get_async(link["id"])).ended_at is None
+    for comm in (viewer, other):
+        await comm.disconnect()
+
+
+async def test_the_count_of_viewers_reaches_the_presenter_and_the_viewers() -> None:
+    pid = await new_playground()
+    link = await present(pid)
+    owner = await connect(pid)
+    await owner.send_json_to(push(0, files={"a.js": ""}))
+    await next_of(owner, "live.pushed")
+    first = await watch(link["id"])
+    assert (await next_of(owner, "live.viewers"))["count"] == 1
+    second = await watch(link["id"])
+    assert (await next_of(owner, "live.viewers"))["count"] == 2
+    counts = [(await next_of(first, "live.viewers"))["count"] for _ in range(2)]
+    assert counts == [1, 2]  # its own arrival, then the second viewer's
+    await second.disconnect()
+    assert (await next_of(owner, "live.viewers"))["count"] == 1
+    await first.disconnect()
+    await owner.disconnect()
+
+
+async def test_viewers_follow_the_presenters_generation_from_its_start(
+    use_upstream: ScriptedUpstream,
+) -> None:
+    use_upstream.script(
+        Reply(text="Make it blue.\n```css style.css\np { color: blue; }\n```\n", rate=400)
+    )
+    pid = await new_playground()
+    link = await present(pid)
+    owner = await connect(pid)
+    await owner.send_json_to(push(0, files={"style.css": "p { color: red; }\n"}))
+    await next_of(owner, "live.pushed")
+    viewer = await watch(link["id"])
+    await owner.send_json_to(start("make it blue"))
+    announced = await next_of(viewer, "live.gen")
+    assert announced["instruction"] == "make it blue"
+    await viewer.send_json_to({"type": "gen.resume", "v": 1, "gen": announced["gen"], "after": 0})
+    events = await until_done(viewer)
+    assert "".join(e["text"] for e in events if e["type"] == "gen.delta").startswith("Make it blue")
+    owner_events = await until_done(owner)
+    assert [e["seq"] for e in events if "seq" in e] == [
+        e["seq"] for e in owner_events if "seq" in e
+    ]
+    # A viewer who joins now is handed the last one (finished: it replays to its end).
+    late = await watch(link["id"])
+    assert late.state["gen"] == announced["gen"]  # type: ignore[attr-defined]
+    assert late.state["instruction"] == "make it blue"  # type: ignore[attr-defined]
+    for comm in (owner, viewer, late):
+        await comm.disconnect()
+
+
+async def test_ending_keeps_the_last_state_and_the_link_goes_on_showing_it() -> None:
+    pid = await new_playground()
+    client = owner_client()
+    link = await present(pid, client)
+    owner = await connect(pid)
+    await owner.send_json_to(push(0, files={"index.html": "final\n"}))
+    await next_of(owner, "live.pushed")
+    viewer = await watch(link["id"])
+    answer = await client.post(f"/api/p/{pid}/present/end", {}, content_type="application/json")
+    assert answer.status_code == 200 and answer.json()["ended"]
+    assert (await next_of(viewer, "live.ended"))["version"] > viewer.state["version"]  # type: ignore[attr-defined]
+    assert (await next_of(owner, "live.ended"))["type"] == "live.ended"
+    await owner.send_json_to(push(0, files={"index.html": "after the end"}))
+    assert (await next_of(owner, "error"))["code"] == "live.not_presenting"
+    late = await watch(link["id"])
+    assert late.state["ended"] and late.state["files"] == {"index.html": "final\n"}  # type: ignore[attr-defined]
+    page = await AsyncClient().get(f"/live/{link['id']}/")
+    assert page.status_code == 200 and b"final" in page.content
+    assert page.headers["X-Robots-Tag"] == "noindex"
+    # Presenting again makes a new link; the old one still shows its last state.
+    again = await present(pid, client)
+    assert again["id"] != link["id"]
+    for comm in (owner, viewer, late):
+        await comm.disconnect()
+
+
+async def test_fork_copies_what_the_link_shows_now() -> None:
+    pid = await new_playground()
+    link = await present(pid)
+    owner = await connect(pid)
+    await owner.send_json_to(push(0, files={"index.html": "unsaved typing\n"}))
+    await next_of(owner, "live.pushed")
+    viewer = AsyncClient(enforce_csrf_checks=False)
+    answer = await viewer.post(f"/live/{link['id']}/fork")
+    assert answer.status_code == 302
+    forked = answer["Location"].strip("/").split("/")[-1]
+    assert forked != pid and await files_of(forked) == {"index.html": "unsaved typing\n"}
+    assert await files_of(pid) != {"index.html": "unsaved typing\n"}  # the original is untouched
+    assert "flint_owner" in answer.cookies
+    await owner.disconnect()
+
+
+async def test_unknown_links_are_not_found() -> None:
+    comm = WebsocketCommunicator(
+        application,
+        "/ws/live/nope/",
+        headers=[(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")],
+    )
+    connected, code = await comm.connect()
+    assert not connected or code == 4404
+    page = await AsyncClient().get("/live/nope/")
+    assert page.status_code == 404
+    fork = await AsyncClient().post("/live/nope/fork")
+    assert fork.status_code == 404
