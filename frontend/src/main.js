@@ -32,6 +32,8 @@ import { installFileActions } from "./editor/file-actions.js";
 import { installPaneSwitcher } from "./ui/pane-switcher.js";
 import { installAnnouncer } from "./status/announcer.js";
 import { installReview } from "./editor/review.js";
+import { installPresent } from "./live/present.js";
+import { installWatch } from "./live/watch.js";
 
 function start() {
   const boot = JSON.parse(document.getElementById("flint-boot").textContent);
@@ -116,15 +118,18 @@ function installFeatures(parts, boot) {
   const autosave = installAutosave(parts, { playground, panelHost: host });
   const history = installHistory({ playground, host, autosave });
   const share = installShare({ playground, host, autosave });
-  installReadOnly(parts, { app: host, buttons: [history.button, share?.button] });
-  installResume(parts, { playground, recovered: () => autosave.recovered });
+  // A live link's page watches the presenter; the owner's page can present.
+  const present = boot.live ? null : installPresent(parts, { playground, host, presenting: boot.presenting });
+  installReadOnly(parts, { app: host, buttons: [history.button, share?.button, present?.button], live: !!boot.live });
+  const resume = installResume(parts, { playground, recovered: () => autosave.recovered });
+  const watch = boot.live ? installWatch(parts, { live: boot.live, host, follow: resume.follow }) : null;
   const models = installModelPicker(parts, { host, slot: document.querySelector(".model-info") });
   const bar = document.querySelector(".file-bar");
   if (bar) installFileActions(parts, { bar, host, kind: boot.template });
   const review = bar ? installReview(parts, { bar }) : null;
   const panes = host.querySelector(".workarea") ? installPaneSwitcher(parts, { app: host, kind: boot.template }) : null;
   installAnnouncer(parts, byTestId("announcer"));
-  return { autosave, history, share, allowance, review, panes, models, problems: parts.problems };
+  return { autosave, history, share, present, watch, allowance, review, panes, models, problems: parts.problems };
 }
 
 // The generation a reload will draw itself (installResume restores a fresh stored run).

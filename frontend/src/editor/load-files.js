@@ -4,6 +4,7 @@
 
 import { isolateHistory } from "@codemirror/commands";
 import { Transaction } from "@codemirror/state";
+import { smallestChange } from "./smallest-change.js";
 
 export function loadFiles(workspace, files) {
   for (const path of workspace.paths()) if (!(path in files)) workspace.removeFile(path);
@@ -15,17 +16,9 @@ export function loadFiles(workspace, files) {
     const state = workspace.state(path);
     const old = state.doc.toString();
     if (old === text) continue;
-    let from = 0;
-    const max = Math.min(old.length, text.length);
-    while (from < max && old.charCodeAt(from) === text.charCodeAt(from)) from++;
-    let endOld = old.length;
-    let endNew = text.length;
-    while (endOld > from && endNew > from && old.charCodeAt(endOld - 1) === text.charCodeAt(endNew - 1)) {
-      endOld--;
-      endNew--;
-    }
+    const { from, to, insert } = smallestChange(old, text);
     const spec = {
-      changes: { from, to: endOld, insert: text.slice(from, endNew) },
+      changes: { from, to, insert },
       annotations: [Transaction.userEvent.of("input.load"), isolateHistory.of("full")],
     };
     if (path === workspace.active) workspace.view.dispatch(spec);

@@ -15,6 +15,7 @@ const MAX_TRACKED = 4;
 export class Workspace {
   constructor({ editorEl, tabsEl, files }) {
     this.listeners = []; // (path | null) after any document or file-set change
+    this.openListeners = []; // (path) after another file is shown
     this.extra = []; // extensions added to every file's state (extend)
     this.trackers = []; // GenerationEdits, oldest first
     this.states = new Map();
@@ -38,6 +39,11 @@ export class Workspace {
   // Call `fn(path | null)` after every change of a document or of the file set.
   listen(fn) {
     this.listeners.push(fn);
+  }
+
+  // Call `fn(path)` whenever another file is shown in the editor.
+  onOpen(fn) {
+    this.openListeners.push(fn);
   }
 
   changed(path) {
@@ -92,6 +98,7 @@ export class Workspace {
     this.view.scrollDOM.scrollTop = this.scroll.get(path) ?? 0;
     this.renderTabs();
     if (focusEditor) this.view.focus();
+    for (const fn of this.openListeners) fn(path);
   }
 
   renderTabs() {

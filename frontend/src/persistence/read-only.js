@@ -7,7 +7,8 @@ import { EditorState } from "@codemirror/state";
 import { EditorView } from "@codemirror/view";
 import { h } from "../ui/dom.js";
 
-export function installReadOnly({ session, workspace }, { app, buttons = [] }) {
+// `live`: a live link's page, whose banner (live/watch.js) says it instead.
+export function installReadOnly({ session, workspace }, { app, buttons = [], live = false }) {
   let viewer = false;
   session.on("session.ready", function readOnlyMode(msg) {
     session.readOnly = msg.role === "viewer";
@@ -15,7 +16,7 @@ export function installReadOnly({ session, workspace }, { app, buttons = [] }) {
     viewer = true;
     workspace.extend([EditorState.readOnly.of(true), EditorView.editable.of(false)]);
     for (const button of buttons) if (button) button.disabled = true;
-    document.querySelector(".topbar")?.after(banner(new URLSearchParams(window.location.search).get("share")));
+    if (!live) document.querySelector(".topbar")?.after(banner(new URLSearchParams(window.location.search).get("share")));
     app.classList.add("read-only");
     session.emit("busy");
   });

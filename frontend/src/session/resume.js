@@ -26,9 +26,9 @@ export function installResume({ session, socket, workspace, transcript, status }
   };
 
   // Follow generation `gen` with a new (or the pending) run from seq `after`.
-  const adopt = (run, gen, after) => {
+  const adopt = (run, gen, after, instruction = null) => {
     if (!run) {
-      const turn = transcript.addTurn("(a generation already running in this playground)");
+      const turn = transcript.addTurn(instruction || "(a generation already running in this playground)");
       run = newRun({ turn, edits: workspace.track(), instruction: "" });
       status.begin(performance.now());
     }
@@ -149,7 +149,9 @@ export function installResume({ session, socket, workspace, transcript, status }
     session.finish(run, "error", {}, msg);
     store.clear();
   });
-  return { store, persist };
+  // A live viewer follows each generation the presenter starts from its start.
+  const follow = (gen, instruction) => adopt(null, gen, 0, instruction);
+  return { store, persist, follow };
 }
 
 // Draw a stored answer log into a fresh turn (text, steers and their tails).

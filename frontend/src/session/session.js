@@ -9,7 +9,8 @@
 // last one seen, then handed to the handlers with its run. A `gen` the page
 // does not follow is dropped (a generation from before a reconnect). Anything
 // else (session.ready, allowance, files.saved, errors without `gen`,
-// gen.started) is a *session message*: handlers get run = null.
+// gen.started, and live.* which name a generation to follow) is a *session
+// message*: handlers get run = null.
 //
 // Errors are looked up twice: first under "error:<code>" (e.g.
 // "error:save.conflict"), then under "error". A code handler that returns
@@ -30,6 +31,7 @@ export class Session {
     this.byGen = new Map(); // gen id → run {turn, edits, seq, gen, applied, answerLog, answerText, …}
     this.info = null; // session.ready
     this.readOnly = false; // a viewer's page: sends nothing (set by installReadOnly)
+    this.mirror = false; // a live viewer: the files follow the presenter's, edits are only shown
     this.table = new Map(); // the dispatch table: type (or "error:<code>") → [handler(msg, run)]
     // Points where features hook into the page's side (not server messages):
     //   send(instruction)  → undefined (go on), or the result of send (taken or refused)
@@ -68,7 +70,7 @@ export class Session {
   // The one entry point for server messages.
   receive(msg) {
     let run = null;
-    if (msg.gen && msg.type !== "gen.started") {
+    if (msg.gen && msg.type !== "gen.started" && !msg.type.startsWith("live.")) {
       run = this.byGen.get(msg.gen);
       if (!run) return; // a generation from before a reconnect, or unknown
       if (typeof msg.seq === "number") {
@@ -246,6 +248,7 @@ function installCoreHandlers(session) {
       status.retry(msg);
     })
     .on("gen.edit", function edit(msg, run) {
+      if (session.mirror) return run.turn.editApplied(msg); // in the files by the presenter's change
       const result = run.edits.apply(msg, { intoBase: true });
       if (result.ok && typeof msg.seq === "number" && !run.applied.includes(msg.seq)) run.applied.push(msg.seq);
       if (result.ok) run.turn.editApplied(msg);
