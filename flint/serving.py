@@ -25,9 +25,9 @@ in subclasses of Daphne's request and WebSocket classes:
   cap is closed with 1009 instead of dropped;
 * an application may close a socket with any code an endpoint may send
   (1000-1003, 1007-1011, 3000-4999), so the flood cut-off's 1008 goes out;
-* a frame is written without the debug line autobahn formats for each one
-  (colouring three values with click) whatever the log level, unless its debug
-  log is on; and on a plain TCP connection with nothing queued it is sent at once
+* a frame is written, and a read handed on, without the debug line autobahn
+  formats for each (colouring three values with click) whatever the log level,
+  unless its debug log is on; and on a plain TCP connection with nothing queued it is sent at once
   (``_write_now``), where Twisted would queue it, watch the socket for writing
   and send it on the loop's next pass;
 * when the server starts, generation records left "running" by a process
@@ -280,6 +280,14 @@ def install() -> None:
                 self.trafficStats.outgoingOctetsWireLevel += len(data)
             elif self.state in (self.STATE_CONNECTING, self.STATE_PROXY_CONNECTING):
                 self.trafficStats.preopenOutgoingOctetsWireLevel += len(data)
+
+        def dataReceived(self, data: bytes) -> None:
+            # autobahn's own, less its per-read debug line's formatting (three values
+            # coloured with click, debug off or not).
+            if self.log.debug is not no_op:
+                super().dataReceived(data)
+                return
+            self._dataReceived(data)
 
         def serverClose(self, code: int | None = None) -> None:
             if code in _SENDABLE:

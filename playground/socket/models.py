@@ -13,6 +13,8 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from django.conf import settings
+
 from playground import persistence, protocol
 from playground.errors import FlintError
 from playground.inference import catalog, get_backend
@@ -28,10 +30,20 @@ class ModelMenu:
         self._send = send
         self._seen: persistence.Access | None = access
         self.choice, self.note = catalog.effective(access.model, access.model_endpoint)
+        self._key_of: tuple[catalog.Choice, Any, str] | None = None
 
     @property
     def key(self) -> str:
-        return catalog.backend_key(self.choice)
+        # Asked every turn: worked out again only when the choice or the configured
+        # backend (which decides what the default is) has changed.
+        backend = settings.FLINT_BACKEND
+        if (
+            self._key_of is None
+            or self._key_of[0] is not self.choice
+            or self._key_of[1] is not backend
+        ):
+            self._key_of = (self.choice, backend, catalog.backend_key(self.choice))
+        return self._key_of[2]
 
     def refresh(self, access: persistence.Access | None) -> None:
         """Follow the row as the owner check last read it (when it read it anew)."""
