@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 CLOSE_POLICY = 1008  # RFC 6455: policy violation (Daphne sends it: flint/serving.py)
 CLOSE_NOT_FOUND = 4404
 CLOSE_MISCONFIGURED = 4500  # the page shows the error sent before it and stops retrying
+LIVE_PUSHES_PER_10S = 400  # the presenting page sends at most one per 40 ms (250)
 
 
 class PlaygroundConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # untyped base
@@ -69,6 +70,7 @@ class PlaygroundConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # untyp
             await self.close(code=CLOSE_NOT_FOUND)
             return
         self.bucket = TokenBucket(settings.FLINT_RATE_MESSAGES, settings.FLINT_RATE_WINDOW)
+        self.live_bucket = TokenBucket(LIVE_PUSHES_PER_10S, 10.0)
         await self.accept()
         try:
             self.models = ModelMenu(self.playground_id, state, self.send_json)
@@ -126,9 +128,14 @@ class PlaygroundConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # untyp
         await self.send(text_data=text)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        wait = self.bucket.take()
+        # A presenter's pushes (one per 40 ms while typing) have a bucket of their own,
+        # so presenting never eats the budget of everything else (nor the reverse).
+        # A message that only says "live.push" near its start is charged there too:
+        # either way it is bounded.
+        pushing = text_data is not None and '"live.push"' in text_data[:64]
+        wait = (self.live_bucket if pushing else self.bucket).take()
         if wait:
-            if self.bucket.abusive:
+            if self.bucket.abusive or self.live_bucket.abusive:
                 await self.close(code=CLOSE_POLICY)
                 return
             await self.send_json(

@@ -124,3 +124,66 @@ async def test_a_model_chosen_on_one_process_answers_on_another(
             await on_b.close()
     finally:
         upstream.configure(models=["gpt-test"])
+
+
+async def _next(ws: Any, kind: str) -> dict[str, Any]:
+    while (msg := await ws.receive_json(timeout=10))["type"] != kind:
+        pass
+    return msg
+
+
+async def test_viewers_on_either_process_see_every_change_in_order_and_one_count(
+    two_servers: tuple[str, str], upstream: ScriptedUpstream
+) -> None:
+    a, b = two_servers
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as owner:
+        async with owner.get(a + "/") as resp:
+            pid = str(resp.url).rstrip("/").rsplit("/", 1)[-1]
+        async with owner.post(a + f"/api/p/{pid}/present", json={}) as resp:
+            assert resp.status == 201
+            link = await resp.json()
+        ws, _ = await open_socket(owner, a, pid)
+        await ws.send_str(json.dumps({"type": "live.push", "base": 0, "files": {"a.js": ""}}))
+        version = (await _next(ws, "live.pushed"))["version"]
+        async with aiohttp.ClientSession() as others:
+            viewers = []
+            for base in (b, b, a):  # two on the other process, one on the presenter's
+                v = await others.ws_connect(
+                    base.replace("http", "ws") + f"/ws/live/{link['id']}/", origin=base
+                )
+                assert (await v.receive_json())["role"] == "viewer"
+                state = await _next(v, "live.state")
+                assert state["files"] == {"a.js": ""} and state["version"] == version
+                viewers.append(v)
+            counts = []
+            while not counts or counts[-1] != 3:
+                counts.append((await _next(ws, "live.viewers"))["count"])
+            typed = ""
+            for ch in "hello":
+                change = {"path": "a.js", "from": len(typed), "to": len(typed), "insert": ch}
+                await ws.send_str(
+                    json.dumps({"type": "live.push", "base": version, "changes": [change]})
+                )
+                version = (await _next(ws, "live.pushed"))["version"]
+                typed += ch
+            # A generation the presenter starts on A is announced to viewers on B.
+            upstream.script(Reply(text="ok", rate=1000))
+            await ws.send_str(json.dumps({"type": "gen.start", "instruction": "go", "files": {}}))
+            for v in viewers:
+                seen, text = version - 5, ""
+                while seen < version:
+                    update = await _next(v, "live.update")
+                    assert update["version"] == seen + 1, "in order, none missed or repeated"
+                    seen = update["version"]
+                    text += "".join(c["insert"] for c in update["changes"])
+                assert text == typed
+                announced = await _next(v, "live.gen")
+                assert announced["instruction"] == "go" and announced["version"] == version + 1
+            async with owner.post(a + f"/api/p/{pid}/present/end", json={}) as resp:
+                assert resp.status == 200
+            for v in viewers:
+                await _next(v, "live.ended")
+                await v.close()
+        await ws.close()
+    async with aiohttp.ClientSession() as late, late.get(b + f"/live/{link['id']}/") as resp:
+        assert resp.status == 200 and "hello" in await resp.text()

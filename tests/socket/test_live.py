@@ -274,3 +274,22 @@ async def test_unknown_links_are_not_found() -> None:
     assert page.status_code == 404
     fork = await AsyncClient().post("/live/nope/fork")
     assert fork.status_code == 404
+
+
+async def test_a_presenter_typing_fast_is_not_rate_limited_like_other_messages() -> None:
+    # 25 pushes a second (the page's most, one per 40 ms) for longer than the
+    # general budget (FLINT_RATE_MESSAGES per FLINT_RATE_WINDOW) would allow.
+    pid = await new_playground()
+    await present(pid)
+    owner = await connect(pid)
+    await owner.send_json_to(push(0, files={"a.js": ""}))
+    version = (await next_of(owner, "live.pushed"))["version"]
+    for i in range(100):
+        change = {"path": "a.js", "from": i, "to": i, "insert": "x"}
+        await owner.send_json_to(push(version, changes=[change]))
+        answer = await owner.receive_json_from(timeout=5)
+        assert answer["type"] == "live.pushed", answer
+        version = answer["version"]
+    await owner.send_json_to({"type": "ping", "v": 1, "t": 1})
+    assert (await next_of(owner, "pong"))["t"] == 1  # the general budget is untouched
+    await owner.disconnect()
