@@ -59,6 +59,9 @@ class Watcher:
     seen: int = 0  # versions up to this one are in the snapshot it started from
     id: str = ""
     held: list[str] | None = field(default_factory=list)
+    # The generation this socket follows by itself (it joined mid-answer, or asked
+    # for the rest with gen.resume): the room's relay leaves it out.
+    own: str | None = None
 
     async def deliver(self, text: str) -> None:
         if self.held is not None:
@@ -78,6 +81,23 @@ class Room:
     watchers: set[Watcher] = field(default_factory=set)
     queue: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
     task: asyncio.Task[None] | None = None
+    relay: asyncio.Task[None] | None = None  # the presenter's generation, to the viewers
+
+
+# Sends between two yields of a fan-out: the presenter's own socket (and everything
+# else on the loop) gets a turn at least every SLICE viewer sends.
+SLICE = 32
+
+
+async def _send_all(watchers: list[Watcher], text: str) -> None:
+    """``text`` to each watcher in turn (no task per send), yielding every SLICE sends."""
+    for i, watcher in enumerate(watchers):
+        try:
+            await watcher.deliver(text)
+        except Exception as exc:  # a socket closing as we send: not the others' problem
+            log.debug("live watcher failed: %r", exc)
+        if i % SLICE == SLICE - 1:
+            await asyncio.sleep(0)
 
 
 class MemoryLiveStore:
@@ -202,22 +222,47 @@ class MemoryLiveStore:
             for watcher in targets:
                 if version is not None:
                     watcher.seen = version
-            results = await asyncio.gather(
-                *(w.deliver(text) for w in targets), return_exceptions=True
-            )
-            for result in results:
-                if isinstance(result, Exception):  # a socket closing as we send
-                    log.debug("live watcher failed: %r", result)
+            await _send_all(targets, text)
+            if event["kind"] == "gen":
+                self._relay(room, event["gen"])
+
+    def _relay(self, room: Room, gen: str) -> None:
+        # After the previous answer's relay, never instead of it: a viewer behind by
+        # a few frames still gets the end of the last answer, then the next one.
+        room.relay = asyncio.create_task(self._relay_gen(room, gen, room.relay))
+
+    async def _relay_gen(self, room: Room, gen: str, before: asyncio.Task[None] | None) -> None:
+        """Follow ``gen`` once for the whole room: one reader and one encoding per event.
+
+        A socket per viewer following it (a task, a wake-up and an encoding each, per
+        frame) made 300 viewers cost the presenter's own answer 50 ms before its first
+        token; this way each frame costs the viewers' sends and nothing else, in slices.
+        """
+        from playground.hub import GenerationUnknownError, get_hub
+
+        if before is not None:
+            with contextlib.suppress(Exception):
+                await before
+        try:
+            async for event in get_hub().follow(gen, 0):
+                text = protocol.dumps(event)
+                await _send_all([w for w in room.watchers if w.viewer and w.own != gen], text)
+        except GenerationUnknownError:
+            log.info("presentation relay: generation %s has no log here", gen)
 
     def _drop_room(self, presentation: str) -> None:
         room = self._rooms.pop(presentation, None)
-        if room is not None and room.task is not None and not room.task.done():
-            room.task.cancel()
+        if room is None:
+            return
+        for task in (room.task, room.relay):
+            if task is not None and not task.done():
+                task.cancel()
 
     async def aclose(self) -> None:
         for presentation in list(self._rooms):
             room = self._rooms.pop(presentation)
-            if room.task is not None:
-                room.task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await room.task
+            for task in (room.task, room.relay):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await task

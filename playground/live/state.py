@@ -69,6 +69,7 @@ class LiveState:
     gen: str | None = None  # the generation the presenter started last
     ended: bool = False
     instruction: str | None = None  # what the presenter asked in ``gen``
+    files_at: int = 0  # the version that last changed the files (not a generation's start)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -78,6 +79,7 @@ class LiveState:
             "gen": self.gen,
             "ended": self.ended,
             "instruction": self.instruction,
+            "files_at": self.files_at,
         }
 
     @classmethod
@@ -89,6 +91,7 @@ class LiveState:
             gen=data.get("gen"),
             ended=bool(data.get("ended", False)),
             instruction=data.get("instruction"),
+            files_at=int(data.get("files_at", 0)),
         )
 
 
@@ -99,7 +102,9 @@ def apply_push(state: LiveState, push: Push) -> tuple[LiveState, dict[str, Any]]
     LiveInvalidError (a change outside its file, or a file that does not exist).
     ``state`` itself is left as it was.
     """
-    if push.files is None and push.base != state.version:
+    # Changes fit the files as they were at ``base``: they apply if nothing has changed
+    # the files since (a generation announced in between changes no file).
+    if push.files is None and not state.files_at <= push.base <= state.version:
         raise LiveBehindError(state.version, push.base)
     files = dict(push.files) if push.files is not None else dict(state.files)
     for change in push.changes:
@@ -107,7 +112,8 @@ def apply_push(state: LiveState, push: Push) -> tuple[LiveState, dict[str, Any]]
     active = push.active if push.active is not None else state.active
     if active is not None and active not in files:
         active = next(iter(sorted(files)), None)
-    new = dataclasses.replace(state, version=state.version + 1, files=files, active=active)
+    version = state.version + 1
+    new = dataclasses.replace(state, version=version, files=files, active=active, files_at=version)
     update: dict[str, Any] = {"version": new.version}
     if push.files is not None:
         update["files"] = files

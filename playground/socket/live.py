@@ -5,9 +5,9 @@ The presenter's page sends ``live.push`` over its playground socket
 (playground/live/) and every viewer's socket, ``/ws/live/<presentation>/``
 (``LiveConsumer``), gets it as ``live.update``. A viewer's socket is a playground
 socket that never writes: it starts from ``live.state`` and follows whatever
-generation the presenter starts (``live.gen``, then ``gen.resume`` as on any
-playground socket), so a viewer who joins late sees the files and the answer
-as they are at once.
+generation the presenter starts (``live.gen``, then its events, relayed once per
+process to every viewer: playground/live/memory.py; no gen.resume from the page),
+so a viewer who joins late sees the files and the answer as they are at once.
 """
 
 from __future__ import annotations
@@ -61,6 +61,16 @@ class LiveConsumer(PlaygroundConsumer):
         viewers = await store.viewers(self.presentation.id)
         await self.send_json(protocol.live_state(start, viewers))
         await self.watcher.release()
+        if start["gen"] is not None:  # under way (or done): this socket replays it itself
+            self.watcher.own = start["gen"]
+            await self._follow(start["gen"], 0)
+
+    async def on_resume(self, message: protocol.GenResume) -> None:
+        # The page has part of it (a reconnect): the rest comes from this socket's own
+        # follower, so the room's relay leaves this socket out of that generation.
+        if self.watcher is not None:
+            self.watcher.own = message.gen
+        await super().on_resume(message)
 
     async def _owner(self) -> bool:
         return False  # a live link is read-only, whoever holds it

@@ -8,12 +8,14 @@ and the end of the presentation.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from playground import protocol
 from playground.errors import FlintError
+from playground.hub import GenerationUnknownError, get_hub
 from playground.live import NotPresentingError, Watcher, get_live
 from playground.live.state import Change, LiveInvalidError, Push
 from playground.persistence.files import FilesError
@@ -29,6 +31,7 @@ class Presenter:
         self._send_text = send_text
         self.presentation: str | None = None
         self._watcher: Watcher | None = None
+        self._announcing: set[asyncio.Task[None]] = set()
 
     async def push(self, message: protocol.LivePush) -> dict[str, Any]:
         """Order ``message`` in the running presentation; → ``live.pushed`` or an error."""
@@ -58,9 +61,23 @@ class Presenter:
         return protocol.live_pushed(update["version"])
 
     async def started(self, gen: str, instruction: str) -> None:
-        """The presenter started a generation: its viewers follow it."""
+        """The presenter started a generation: its viewers follow it, from its first token.
+
+        Announced once the answer's first frame is out (or it ended first), not at
+        once: handing it to a crowd of viewers costs the loop a send each, and the
+        presenter's own first token goes before that.
+        """
         if self.presentation is not None:
-            await get_live().announce_gen(self.presentation, gen, instruction)
+            task = asyncio.create_task(self._announce(self.presentation, gen, instruction))
+            self._announcing.add(task)
+            task.add_done_callback(self._announcing.discard)
+
+    async def _announce(self, presentation: str, gen: str, instruction: str) -> None:
+        with contextlib.suppress(GenerationUnknownError):
+            async for event in get_hub().follow(gen, 0):
+                if event["type"] in ("gen.delta", "gen.done"):
+                    break
+        await get_live().announce_gen(presentation, gen, instruction)
 
     async def stop(self) -> None:
         if self._watcher is not None and self.presentation is not None:

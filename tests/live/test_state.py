@@ -14,7 +14,9 @@ from playground.live.state import (
     apply_update,
 )
 
-START = LiveState(version=3, files={"a.js": "let x = 1;\n", "b.css": "p {}\n"}, active="a.js")
+START = LiveState(
+    version=3, files={"a.js": "let x = 1;\n", "b.css": "p {}\n"}, active="a.js", files_at=3
+)
 
 
 def test_a_change_at_the_current_version_is_the_next_version() -> None:
@@ -33,6 +35,15 @@ def test_changes_made_on_an_older_version_are_refused_with_the_current_one() -> 
     with pytest.raises(LiveBehindError) as caught:
         apply_push(START, Push(base=2, changes=[Change("a.js", 0, 0, "x")]))
     assert caught.value.detail == {"version": 3} and caught.value.retryable
+
+
+def test_changes_on_a_version_whose_files_are_still_current_are_taken() -> None:
+    # Versions 4 and 5 started generations; the files are as they were at 3.
+    state = LiveState(version=5, files=dict(START.files), files_at=3)
+    new, _ = apply_push(state, Push(base=3, changes=[Change("a.js", 0, 3, "var")]))
+    assert new.version == 6 and new.files["a.js"] == "var x = 1;\n" and new.files_at == 6
+    with pytest.raises(LiveBehindError):
+        apply_push(state, Push(base=2, changes=[Change("a.js", 0, 3, "var")]))
 
 
 def test_the_whole_file_set_is_taken_at_any_version() -> None:

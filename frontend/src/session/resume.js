@@ -26,7 +26,8 @@ export function installResume({ session, socket, workspace, transcript, status }
   };
 
   // Follow generation `gen` with a new (or the pending) run from seq `after`.
-  const adopt = (run, gen, after, instruction = null) => {
+  // `ask`: send gen.resume (false: the server sends the events by itself, a live link).
+  const adopt = (run, gen, after, instruction = null, ask = true) => {
     if (!run) {
       const turn = transcript.addTurn(instruction || "(a generation already running in this playground)");
       run = newRun({ turn, edits: workspace.track(), instruction: "" });
@@ -35,7 +36,7 @@ export function installResume({ session, socket, workspace, transcript, status }
     Object.assign(run, { seq: after, applied: [], answerLog: [], answerText: "" });
     session.bind(run, gen);
     session.emit("busy");
-    resume(run, after);
+    if (ask) resume(run, after);
   };
 
   // After a reload: redraw the answer so far, rebuild what the server thinks
@@ -149,8 +150,9 @@ export function installResume({ session, socket, workspace, transcript, status }
     session.finish(run, "error", {}, msg);
     store.clear();
   });
-  // A live viewer follows each generation the presenter starts from its start.
-  const follow = (gen, instruction) => adopt(null, gen, 0, instruction);
+  // A live viewer's socket follows each generation the presenter starts, from its
+  // start, by itself: the page only opens the turn its events go to.
+  const follow = (gen, instruction) => adopt(null, gen, 0, instruction, false);
   return { store, persist, follow };
 }
 
