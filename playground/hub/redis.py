@@ -30,7 +30,7 @@ from playground.hub.memory import MemoryHub
 log = logging.getLogger(__name__)
 
 CONTROL_CHANNEL = "flint:ctl"
-CLAIM_TTL = 30  # s; a running generation refreshes its claim, a crashed one lapses
+CLAIM_TTL = 10.0  # s (FLINT_CLAIM_TTL); a running generation refreshes its claim, a dead one lapses
 WATCH_TTL = 5  # s; a remote watcher refreshes its mark while it follows
 MAX_EVENTS = 100_000
 RUNNING_LOG_TTL = (
@@ -59,9 +59,10 @@ def _home(gen: str) -> str:
 
 
 class RedisHub(MemoryHub):
-    def __init__(self, url: str, ttl: float = 600) -> None:
+    def __init__(self, url: str, ttl: float = 600, claim_ttl: float = CLAIM_TTL) -> None:
         super().__init__(ttl)
         self.redis = aioredis.from_url(url)
+        self.claim_ms = max(1, int(claim_ttl * 1000))
         self._listener: asyncio.Task[None] | None = None
         # Events waiting for the next batch: (generation, encoded event, is gen.done),
         # and the future their publishers wait on.
@@ -71,7 +72,7 @@ class RedisHub(MemoryHub):
 
     async def claim(self, playground: str, gen: str) -> str | None:
         key = claim_key(playground)
-        if await self.redis.set(key, gen, nx=True, ex=CLAIM_TTL):
+        if await self.redis.set(key, gen, nx=True, px=self.claim_ms):
             self._homes[gen] = playground
             await self.redis.set(_home(gen), playground, ex=RUNNING_LOG_TTL)
             return None
@@ -80,7 +81,7 @@ class RedisHub(MemoryHub):
     async def refresh_claim(self, playground: str, gen: str) -> None:
         key = claim_key(playground)
         if _text(await self.redis.get(key)) == gen:
-            await self.redis.expire(key, CLAIM_TTL)
+            await self.redis.pexpire(key, self.claim_ms)
 
     async def release(self, playground: str, gen: str) -> None:
         key = claim_key(playground)
@@ -183,7 +184,7 @@ class RedisHub(MemoryHub):
         """The log is not finished and no process claims its playground any more.
 
         A running generation refreshes its claim every second (generations/
-        service.py); one whose process was killed lets it lapse after CLAIM_TTL.
+        service.py); one whose process was killed lets it lapse after claim_ttl.
         """
         playground = _text(await self.redis.get(_home(gen)))
         if playground is None or await self.redis.get(claim_key(playground)) == gen.encode():

@@ -175,6 +175,29 @@ def generations_close_dead(
     )
 
 
+def generation_close_interrupted(gen_id: str, note: str) -> bool:
+    """Close the record of a generation whose process died while it ran (kill -9).
+
+    Called on another process when the generation's log ends with gen.interrupted
+    (hub/redis.py), by each of its followers: only a record still "running" is
+    changed, so the first one closes it and the others find nothing to do. The
+    record then reads as one cut short by a restart (``RESTARTED``, with ``note``),
+    at once rather than at the next start-up. True if this call closed it.
+    """
+    if not ID_SHAPE.fullmatch(gen_id):
+        return False
+    return bool(
+        GenerationRecord.objects.filter(id=gen_id, status=GenerationRecord.Status.RUNNING).update(
+            status=GenerationRecord.Status.ERROR,
+            stats={"ended": RESTARTED, "note": plain_text(note)},
+            finished_at=timezone.now(),
+        )
+    )
+
+
+generation_close_interrupted_async = database_sync_to_async(generation_close_interrupted)
+
+
 def generation_died_in_restart(gen_id: str) -> bool:
     """Whether ``gen_id`` is a recorded generation that ended with a server restart."""
     if not ID_SHAPE.fullmatch(gen_id):

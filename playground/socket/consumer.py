@@ -273,7 +273,11 @@ class PlaygroundConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # untyp
         try:
             async for event in get_hub().follow(gen, after):
                 await self.send_json(event)
-                if event["type"] == "gen.done":
+                if event["type"] == "error" and event.get("code") == "gen.interrupted":
+                    # Its process died (hub/redis.py): its record, left "running" there,
+                    # is closed here (by the first follower; the others find it closed).
+                    await persistence.generation_close_interrupted_async(gen, event["message"])
+                elif event["type"] == "gen.done":
                     # The finished generation's tokens are charged by now.
                     await self.send_json(protocol.allowance(await self._allowance()))
         except GenerationUnknownError:
