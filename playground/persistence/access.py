@@ -22,6 +22,7 @@ from django.db import transaction
 
 from playground.models import Playground
 from playground.persistence.ownership import owner_hash_matches, owner_token_from
+from playground.persistence.retry import once_more_on_lost_connection
 from playground.registry import PerLoop
 
 
@@ -72,7 +73,8 @@ def access_of(playground_id: str, token: str | None, user: Any = None) -> Access
 
 
 # The socket's and the async HTTP endpoint's way in: one thread hop, one query.
-access_check = database_sync_to_async(access_of)
+# A read: after a broken connection (a database restart) it is simply made again.
+access_check = database_sync_to_async(once_more_on_lost_connection(access_of))
 
 
 def scope_owner_token(scope: dict[str, Any]) -> str | None:

@@ -42,6 +42,7 @@ from playground.errors import NotFoundError
 from playground.models import GenerationRecord, Revision
 from playground.persistence.pending import expect_generation, forget_generation
 from playground.persistence.playgrounds import ID_SHAPE, plain_text
+from playground.persistence.retry import once_more_on_lost_connection
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +138,9 @@ def generation_playground(gen_id: str) -> str | None:
     return row.first()
 
 
-generation_playground_async = database_sync_to_async(generation_playground)
+generation_playground_async = database_sync_to_async(
+    once_more_on_lost_connection(generation_playground)
+)
 
 
 # A record still "running" whose process died with it (a crash, a kill, a deploy).

@@ -495,6 +495,30 @@ async def _conflict(env: Env) -> Seen:
     return Seen(err, second, others=[first])
 
 
+@driver("save.unavailable")
+async def _save_unavailable(env: Env) -> Seen:
+    # The database connection breaks on the save and on its one retry: the real break
+    # (pg_terminate_backend on a real Daphne's connection) is tests/servers/test_faults.py;
+    # here every read of the playground's version fails the way a cut connection does.
+    from django.db import OperationalError
+
+    from playground.persistence import playgrounds
+
+    pid = await new_playground()
+    comm = await connect(pid)
+    tries = []
+
+    def cut(playground_id: str) -> Any:
+        tries.append(playground_id)
+        raise OperationalError("server closed the connection unexpectedly")
+
+    env.monkeypatch.setattr(playgrounds, "current_files", cut)
+    await comm.send_json_to({"type": "files.save", "files": {"a.py": "A\n"}, "base_version": 1})
+    err = await comm.receive_json_from()
+    assert tries == [pid, pid], "one retry, on a new connection"
+    return Seen(err, comm)
+
+
 @driver("files.invalid")
 async def _files_invalid(env: Env) -> Seen:
     comm = await connect()

@@ -11,17 +11,21 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import random
 import signal
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 
-from playground.testing.servers import redis_server
+from playground.testing.servers import daphne_server, redis_server
 from playground.testing.upstream import Reply, ScriptedUpstream
-from tests.servers.test_scaled import Scaled, browser, scaled_setup
+from tests.conftest import flint_env_for
+from tests.servers.test_scaled import POSTGRES, Scaled, browser, scaled_setup
 
 pytestmark = pytest.mark.slow
 
@@ -136,3 +140,106 @@ async def test_kill_9_the_process_running_a_generation(
     assert record is not None and record[0] == "error", record
     assert record[1]["ended"] == "server_restart", record
     assert "process running this answer stopped" in record[1]["note"]
+
+
+@contextmanager
+def own_database() -> Iterator[str]:
+    """A database of this test's own on the shared PostgreSQL (created, then dropped)."""
+    try:
+        admin = psycopg.connect(POSTGRES, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"no PostgreSQL at {POSTGRES}: {exc}")
+    name = f"flint_test_faults_{os.getpid()}_{random.randrange(10**6)}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield POSTGRES.rsplit("/", 1)[0] + "/" + name
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+def cut_flint_connections(db: psycopg.Connection[Any], waiting: bool = False) -> int:
+    """pg_terminate_backend on the Daphne's connections to this test's database (only
+    its own: never another's); ``waiting``: only those waiting for a lock. How many."""
+    rows = db.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
+        " AND pid <> pg_backend_pid() AND (NOT %s OR wait_event_type = 'Lock')",
+        (waiting,),
+    ).fetchall()
+    return len(rows)
+
+
+async def wait_for_a_blocked_save(db: psycopg.Connection[Any]) -> None:
+    """Until the Daphne's save waits for the row lock (polled: PostgreSQL tells nobody)."""
+    deadline = time.monotonic() + 10
+    query = (
+        "SELECT 1 FROM pg_stat_activity WHERE datname = current_database()"
+        " AND wait_event_type = 'Lock' AND query LIKE 'UPDATE%'"
+    )
+    while db.execute(query).fetchone() is None:
+        assert time.monotonic() < deadline, "no save waits for the lock"
+        await asyncio.sleep(0.05)
+
+
+async def saved_reply(ws: Any) -> dict[str, Any]:
+    reply: dict[str, Any] = await ws.receive_json(timeout=15)
+    return reply
+
+
+async def test_a_database_connection_cut_mid_save_is_retried_or_reported(
+    tmp_path: Path, upstream: ScriptedUpstream
+) -> None:
+    with own_database() as url, ExitStack() as stack:
+        env = flint_env_for(tmp_path, upstream, DATABASE_URL=url)
+        flint = stack.enter_context(daphne_server(env))
+        db = stack.enter_context(psycopg.connect(url, autocommit=True))
+        async with browser() as http:
+            async with http.get(flint + "/") as resp:
+                pid = str(resp.url).rstrip("/").rsplit("/", 1)[-1]
+            ws, ready = await open_page_socket(http, flint, pid)
+            version = ready["version"]
+
+            async def save(text: str) -> dict[str, Any]:
+                files = {"index.html": text}
+                message = {"type": "files.save", "files": files, "base_version": version}
+                await ws.send_str(json.dumps({**message, "author": "user"}))
+                return await saved_reply(ws)
+
+            # 1. Cut while idle (CONN_MAX_AGE keeps it between saves): the next save
+            # still lands, on a new connection.
+            assert cut_flint_connections(db) >= 1
+            first = await save("<p>one</p>\n")
+            assert first["type"] == "files.saved" and first["saved"], first
+            version = first["version"]
+            # 2. Cut mid-save: the save's UPDATE waits for a row lock this test holds.
+            lock = stack.enter_context(psycopg.connect(url))
+            lock.execute("SELECT 1 FROM playground_playground WHERE id = %s FOR UPDATE", (pid,))
+            sent = asyncio.ensure_future(save("<p>two</p>\n"))
+            await wait_for_a_blocked_save(db)
+            assert cut_flint_connections(db, waiting=True) == 1
+            await wait_for_a_blocked_save(db)  # the retry, on a new connection, waits too
+            lock.commit()
+            second = await sent
+            assert second["type"] == "files.saved" and second["saved"], second
+            version = second["version"]
+            # 3. Cut twice (the save and its retry): reported, retryable, not lost.
+            lock.execute("SELECT 1 FROM playground_playground WHERE id = %s FOR UPDATE", (pid,))
+            sent = asyncio.ensure_future(save("<p>three</p>\n"))
+            for _ in range(2):
+                await wait_for_a_blocked_save(db)
+                assert cut_flint_connections(db, waiting=True) == 1
+            refused = await sent
+            lock.commit()
+            # The page keeps its files and sends them again (autosave.js): now it lands.
+            third = await save("<p>three</p>\n")
+            await ws.close()
+        rows = db.execute(
+            "SELECT number, files->>'index.html' FROM playground_revision"
+            " WHERE playground_id = %s ORDER BY number",
+            (pid,),
+        ).fetchall()
+    assert refused["type"] == "error" and refused["code"] == "save.unavailable", refused
+    assert refused["retryable"] is True and "not saved yet" in refused["message"], refused
+    assert third["type"] == "files.saved" and third["version"] == version + 1, third
+    assert [r[1] for r in rows[1:]] == ["<p>one</p>\n", "<p>two</p>\n", "<p>three</p>\n"]
+    assert [r[0] for r in rows] == [1, 2, 3, 4], "one revision per save: none lost, none twice"
