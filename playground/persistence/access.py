@@ -23,7 +23,7 @@ from django.db import transaction
 from playground.models import Playground
 from playground.persistence.ownership import owner_hash_matches, owner_token_from
 from playground.persistence.retry import once_more_on_lost_connection
-from playground.registry import PerLoop
+from playground.registry import PerLoop, redis_retry
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,7 @@ def ownership_changed(playground_id: str) -> None:
 
 
 def _redis_client(url: str) -> aioredis.Redis:
-    return aioredis.Redis.from_url(url)
+    return aioredis.Redis.from_url(url, retry=redis_retry())
 
 
 async def _close_redis(client: aioredis.Redis) -> None:

@@ -243,3 +243,82 @@ async def test_a_database_connection_cut_mid_save_is_retried_or_reported(
     assert third["type"] == "files.saved" and third["version"] == version + 1, third
     assert [r[1] for r in rows[1:]] == ["<p>one</p>\n", "<p>two</p>\n", "<p>three</p>\n"]
     assert [r[0] for r in rows] == [1, 2, 3, 4], "one revision per save: none lost, none twice"
+
+
+async def until_done(ws: Any, got: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    try:
+        async with asyncio.timeout(20):
+            while not got or got[-1]["type"] != "gen.done":
+                got.append(await ws.receive_json())
+    except TimeoutError:
+        raise AssertionError(f"no gen.done; the last events: {got[-3:]}") from None
+    return got
+
+
+async def test_redis_killed_and_restarted_mid_generation(
+    tmp_path: Path, upstream: ScriptedUpstream
+) -> None:
+    text = "".join(f"t{i} " for i in range(2500))
+    upstream.script(Reply(text=text, rate=500), Reply(lorem=20_000, rate=200))
+    with (
+        redis_server(tmp_path / "redis") as private,
+        scaled_setup(
+            tmp_path, upstream, redis_url=private.url, FLINT_CLAIM_TTL=str(CLAIM_TTL)
+        ) as scaled,
+    ):
+        async with browser() as http:
+            async with http.get(scaled.proxy + "/") as resp:
+                pid = str(resp.url).rstrip("/").rsplit("/", 1)[-1]
+            a, b = scaled.daphnes
+            owner, ready = await open_page_socket(http, a, pid)
+            files = {"index.html": "<p>before</p>\n"}
+            save = {"type": "files.save", "files": files, "base_version": ready["version"]}
+            await owner.send_str(json.dumps(save))
+            assert (await owner.receive_json(timeout=10))["type"] == "files.saved"
+            start = {"type": "gen.start", "instruction": "go", "files": files}
+            await owner.send_str(json.dumps(start))
+            got = [await owner.receive_json(timeout=10)]
+            gen = got[0]["gen"]
+            follower, _ = await open_page_socket(http, b, pid)  # on the other process
+            await follower.send_str(json.dumps({"type": "gen.resume", "gen": gen, "after": 0}))
+            seen = [await follower.receive_json(timeout=10)]
+            while len(seen) < 5:
+                seen.append(await follower.receive_json(timeout=10))
+            private.kill()  # SIGKILL mid-generation; what it fsynced is on disk
+            await asyncio.sleep(1.5)  # both processes hit the outage meanwhile
+            private.start()
+            await until_done(owner, got)
+            await until_done(follower, seen)
+            # The processes' hub connections came back without a restart: a second
+            # generation started on A is followed and stopped from B (pub/sub control).
+            await owner.send_str(json.dumps({**start, "instruction": "again"}))
+            second = [await owner.receive_json(timeout=10)]
+            while second[0]["type"] == "allowance":  # after gen.done, unless Redis failed it
+                second = [await owner.receive_json(timeout=10)]
+            assert second[0]["type"] == "gen.started", second
+            await follower.send_str(
+                json.dumps({"type": "gen.resume", "gen": second[0]["gen"], "after": 0})
+            )
+            watched = [await follower.receive_json(timeout=10)]
+            while watched[0]["type"] == "allowance":
+                watched = [await follower.receive_json(timeout=10)]
+            await follower.send_str(json.dumps({"type": "gen.stop", "gen": second[0]["gen"]}))
+            await until_done(owner, second)
+            await until_done(follower, watched)
+            for ws in (owner, follower):
+                await ws.close()
+        with database(scaled) as db:
+            revisions = db.execute(
+                "SELECT number, files FROM playground_revision WHERE playground_id = %s",
+                (pid,),
+            ).fetchall()
+            record = db.execute(
+                "SELECT status, answer FROM playground_generationrecord WHERE id = %s", (gen,)
+            ).fetchone()
+    assert [e["seq"] for e in got] == list(range(1, len(got) + 1)), "owner: 0 gaps, 0 dups"
+    assert [e["seq"] for e in seen] == [e["seq"] for e in got], "follower: the same events"
+    assert got[-1]["reason"] == "stop" and seen[-1]["reason"] == "stop", (got[-1], seen[-1])
+    assert "".join(e["text"] for e in seen if e["type"] == "gen.delta") == text
+    assert second[-1]["reason"] == "stopped" and watched[-1]["reason"] == "stopped"
+    assert sorted(r[0] for r in revisions) == [1, 2] and revisions[-1][1] == files
+    assert record == ("done", text), "the generation's record is written"
