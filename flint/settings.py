@@ -213,8 +213,17 @@ FLINT_REDIS_URL = _redis_url  # event logs and claims shared across processes
 FLINT_EVENT_LOG_TTL = env_float("FLINT_EVENT_LOG_TTL", 600.0)  # s a finished log is kept
 # Where a generation's events live (playground/hub/): this process's memory, or
 # Redis Streams shared by every process when REDIS_URL is set.
+# A running generation renews its claim on its playground every second; the claim of
+# one whose process died lapses after this, and a follower on another process then
+# ends its log with gen.interrupted (playground/hub/redis.py).
+FLINT_CLAIM_TTL = env_float("FLINT_CLAIM_TTL", 10.0)
 FLINT_HUB: dict[str, object] = (
-    {"BACKEND": "playground.hub.redis.RedisHub", "URL": _redis_url, "TTL": FLINT_EVENT_LOG_TTL}
+    {
+        "BACKEND": "playground.hub.redis.RedisHub",
+        "URL": _redis_url,
+        "TTL": FLINT_EVENT_LOG_TTL,
+        "CLAIM_TTL": FLINT_CLAIM_TTL,
+    }
     if _redis_url
     else {"BACKEND": "playground.hub.memory.MemoryHub", "TTL": FLINT_EVENT_LOG_TTL}
 )

@@ -40,6 +40,7 @@ KNOWN_ENV = frozenset(
         "FLINT_API",
         "FLINT_API_KEY",
         "FLINT_BASE_URL",
+        "FLINT_CLAIM_TTL",
         "FLINT_CONTEXT_TOKENS",
         "FLINT_CSRF_TRUSTED_ORIGINS",
         "FLINT_COVERAGE_MIN",

@@ -100,3 +100,16 @@ def _on_setting_changed(setting: str, **kwargs: Any) -> None:
 
 
 setting_changed.connect(_on_setting_changed, dispatch_uid="flint-registry")
+
+
+def redis_retry() -> Any:
+    """What every asyncio Redis client and pool of Flint passes as ``retry=``.
+
+    A command whose connection broke (Redis restarted: every pooled connection is
+    dead) is sent again on a new connection, three times over about a second,
+    instead of failing the socket that asked (issue #15, tests/servers/test_faults.py).
+    """
+    from redis.asyncio.retry import Retry
+    from redis.backoff import ExponentialBackoff
+
+    return Retry(ExponentialBackoff(cap=0.5, base=0.05), 3)

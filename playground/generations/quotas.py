@@ -35,7 +35,7 @@ from limits.aio.storage.memory import Entry
 from limits.aio.strategies import MovingWindowRateLimiter, SlidingWindowCounterRateLimiter
 from limits.limits import safe_string
 
-from playground.registry import PerLoop
+from playground.registry import PerLoop, redis_retry
 
 
 class SweepingMemoryStorage(MemoryStorage):
@@ -319,7 +319,9 @@ def _build() -> Limiter:
     pool = None
     if settings.FLINT_REDIS_URL:
         # Our own pool, so it can be closed with the loop that opened it.
-        pool = aioredis.ConnectionPool.from_url(settings.FLINT_REDIS_URL)
+        # Retried on a new connection (as redis-py's own clients are): after a Redis
+        # restart the pooled connections are dead, and the next admit must not fail.
+        pool = aioredis.ConnectionPool.from_url(settings.FLINT_REDIS_URL, retry=redis_retry())
         uri = "async+" + settings.FLINT_REDIS_URL
         storage = RedisStorage(
             uri,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from playground.hub.base import Control, GenerationUnknownError, Hub
+from playground.hub.base import Control, GenerationUnknownError, Hub, HubUnavailableError
 from playground.registry import PerLoop, from_setting
 
 
@@ -27,4 +27,4 @@ def get_hub() -> Hub:
     return hubs.get()
 
 
-__all__ = ["Control", "GenerationUnknownError", "Hub", "get_hub", "hubs"]
+__all__ = ["Control", "GenerationUnknownError", "Hub", "HubUnavailableError", "get_hub", "hubs"]

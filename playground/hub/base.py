@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Protocol
 
-from playground.errors import NotFoundError
+from playground.errors import FlintError, NotFoundError
 
 Control = Callable[[str, dict[str, Any]], Awaitable[None]]
 
@@ -26,6 +26,21 @@ class GenerationUnknownError(NotFoundError):
 
     def __init__(self, gen: str) -> None:
         super().__init__("That generation is not available any more; its events have expired.")
+        self.gen = gen
+
+
+class HubUnavailableError(FlintError):
+    """A follower lost the generation's log: Redis unreachable for too long, or back
+    without some of its events (restarted with no persistence)."""
+
+    code = "gen.follow_lost"
+    retryable_default = True
+
+    def __init__(self, gen: str) -> None:
+        super().__init__(
+            "The connection to this answer's event store broke, so the rest of it cannot "
+            "be shown here; what was saved is kept. Reload the page to see where it stands."
+        )
         self.gen = gen
 
 

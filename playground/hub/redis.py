@@ -16,23 +16,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import orjson
 import redis.asyncio as aioredis
 
-from playground.hub.base import Control, GenerationUnknownError
+from playground.hub.base import Control, GenerationUnknownError, HubUnavailableError
 from playground.hub.memory import MemoryHub
+from playground.registry import redis_retry
 
 log = logging.getLogger(__name__)
 
 CONTROL_CHANNEL = "flint:ctl"
-CLAIM_TTL = 30  # s; a running generation refreshes its claim, a crashed one lapses
+CLAIM_TTL = 10.0  # s (FLINT_CLAIM_TTL); a running generation refreshes its claim, a dead one lapses
 WATCH_TTL = 5  # s; a remote watcher refreshes its mark while it follows
 MAX_EVENTS = 100_000
+OUTAGE = 30.0  # s Redis may be unreachable (a restart) before writers and followers give up
+REDIS_DOWN = (aioredis.ConnectionError, aioredis.TimeoutError)
 RUNNING_LOG_TTL = (
     3600  # s; a running generation's log (and its playground mark) is renewed by each event
 )
@@ -59,9 +63,10 @@ def _home(gen: str) -> str:
 
 
 class RedisHub(MemoryHub):
-    def __init__(self, url: str, ttl: float = 600) -> None:
+    def __init__(self, url: str, ttl: float = 600, claim_ttl: float = CLAIM_TTL) -> None:
         super().__init__(ttl)
-        self.redis = aioredis.from_url(url)
+        self.redis = aioredis.from_url(url, retry=redis_retry())
+        self.claim_ms = max(1, int(claim_ttl * 1000))
         self._listener: asyncio.Task[None] | None = None
         # Events waiting for the next batch: (generation, encoded event, is gen.done),
         # and the future their publishers wait on.
@@ -71,7 +76,7 @@ class RedisHub(MemoryHub):
 
     async def claim(self, playground: str, gen: str) -> str | None:
         key = claim_key(playground)
-        if await self.redis.set(key, gen, nx=True, ex=CLAIM_TTL):
+        if await self.redis.set(key, gen, nx=True, px=self.claim_ms):
             self._homes[gen] = playground
             await self.redis.set(_home(gen), playground, ex=RUNNING_LOG_TTL)
             return None
@@ -80,7 +85,7 @@ class RedisHub(MemoryHub):
     async def refresh_claim(self, playground: str, gen: str) -> None:
         key = claim_key(playground)
         if _text(await self.redis.get(key)) == gen:
-            await self.redis.expire(key, CLAIM_TTL)
+            await self.redis.pexpire(key, self.claim_ms)
 
     async def release(self, playground: str, gen: str) -> None:
         key = claim_key(playground)
@@ -118,19 +123,10 @@ class RedisHub(MemoryHub):
             batch, self._outbox = self._outbox, []
             written, self._outbox_written = self._outbox_written, None
             assert written is not None
-            pipe = self.redis.pipeline(transaction=False)
-            lives: dict[str, int] = {}
-            for gen, data, done in batch:
-                pipe.xadd(_stream(gen), {"e": data}, maxlen=MAX_EVENTS, approximate=True)
-                # Bounded life: a running log lasts the claim's refreshes; a finished one,
-                # ttl (in ms: EXPIRE's whole seconds would turn a ttl under 1 s into
-                # "delete now"). A generation's last event in the batch decides.
-                lives[gen] = done_ms if done else RUNNING_LOG_TTL * 1000
-            for gen, life_ms in lives.items():
-                pipe.pexpire(_stream(gen), life_ms)
-                pipe.pexpire(_home(gen), life_ms)
             try:
-                await pipe.execute()
+                await self._execute_through_outage(
+                    functools.partial(self._pipeline, batch, done_ms)
+                )
             except BaseException as exc:
                 written.set_exception(exc if isinstance(exc, Exception) else ConnectionError())
                 written.exception()  # each publisher raises it; none left unretrieved
@@ -143,10 +139,50 @@ class RedisHub(MemoryHub):
             else:
                 written.set_result(None)
 
+    def _pipeline(self, batch: list[tuple[str, bytes, bool]], done_ms: int) -> Any:
+        pipe = self.redis.pipeline(transaction=False)
+        lives: dict[str, int] = {}
+        for gen, data, done in batch:
+            pipe.xadd(_stream(gen), {"e": data}, maxlen=MAX_EVENTS, approximate=True)
+            # Bounded life: a running log lasts the claim's refreshes; a finished one,
+            # ttl (in ms: EXPIRE's whole seconds would turn a ttl under 1 s into
+            # "delete now"). A generation's last event in the batch decides.
+            lives[gen] = done_ms if done else RUNNING_LOG_TTL * 1000
+        for gen, life_ms in lives.items():
+            pipe.pexpire(_stream(gen), life_ms)
+            pipe.pexpire(_home(gen), life_ms)
+        return pipe
+
+    async def _execute_through_outage(self, pipeline: Callable[[], Any]) -> None:
+        """Run a new ``pipeline()``; while Redis is unreachable (restarting), a new one
+        again (a failed pipeline is emptied), for up to OUTAGE s.
+
+        The publishers wait meanwhile (the generation pauses; its local watchers
+        already have the events), and nothing is dropped. A batch that Redis applied
+        before the connection broke may be written twice: followers skip a seq they
+        have had (``_follow_remote``).
+        """
+        began, pause = time.monotonic(), 0.05
+        while True:
+            try:
+                await pipeline().execute()
+                return
+            except REDIS_DOWN:
+                if time.monotonic() - began > OUTAGE:
+                    raise
+                log.warning("Redis unreachable: writing a batch of events again")
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 1.0)
+
     async def watched_since(self, gen: str) -> float | None:
         local = await super().watched_since(gen)
-        if await self.redis.exists(f"{_stream(gen)}:watch"):
-            return time.monotonic()
+        try:
+            if await self.redis.exists(f"{_stream(gen)}:watch"):
+                return time.monotonic()
+        except REDIS_DOWN:
+            # Unknown while Redis is away: a remote watcher may be there, so the
+            # generation is not stopped as abandoned (and its claim renewals go on).
+            return time.monotonic() if local is not None else None
         return local
 
     async def follow(self, gen: str, after: int = 0) -> AsyncIterator[dict[str, Any]]:
@@ -162,28 +198,43 @@ class RedisHub(MemoryHub):
         if not await self.redis.exists(key):
             raise GenerationUnknownError(gen)
         last_id = "0-0"
+        down_since: float | None = None  # Redis unreachable since (restarting)
         while True:
-            await self.redis.set(f"{key}:watch", 1, ex=WATCH_TTL)
-            batches: Any = await self.redis.xread({key: last_id}, block=2000, count=1000)
+            try:
+                await self.redis.set(f"{key}:watch", 1, ex=WATCH_TTL)
+                batches: Any = await self.redis.xread({key: last_id}, block=2000, count=1000)
+                if not batches and not await self.redis.exists(key):
+                    raise GenerationUnknownError(gen)
+                if not batches and await self._runner_died(gen):
+                    await self._end_for_dead_runner(gen, after)  # read back by the next XREAD
+            except REDIS_DOWN:
+                # Follow on from the last entry read once Redis is back: no gap, no repeat.
+                down_since = down_since or time.monotonic()
+                if time.monotonic() - down_since > OUTAGE:
+                    raise HubUnavailableError(gen) from None
+                await asyncio.sleep(0.2)
+                continue
+            down_since = None
             for _, entries in batches or ():
                 for entry_id, fields in entries:
                     last_id = entry_id
                     event = orjson.loads(fields[b"e"])
                     if event["seq"] <= after:
-                        continue
+                        continue  # before the resume point, or a batch written twice
+                    if event["seq"] != after + 1 and event.get("code") != "gen.interrupted":
+                        # Events lost (a Redis restarted without them): say so, never skip.
+                        # (A dead runner's ending may follow a gap: _end_for_dead_runner.)
+                        raise HubUnavailableError(gen)
+                    after = event["seq"]
                     yield event
                     if event["type"] == "gen.done":
                         return
-            if not batches and not await self.redis.exists(key):
-                raise GenerationUnknownError(gen)
-            if not batches and await self._runner_died(gen):
-                await self._end_for_dead_runner(gen, after)  # read back by the next XREAD
 
     async def _runner_died(self, gen: str) -> bool:
         """The log is not finished and no process claims its playground any more.
 
         A running generation refreshes its claim every second (generations/
-        service.py); one whose process was killed lets it lapse after CLAIM_TTL.
+        service.py); one whose process was killed lets it lapse after claim_ttl.
         """
         playground = _text(await self.redis.get(_home(gen)))
         if playground is None or await self.redis.get(claim_key(playground)) == gen.encode():
@@ -233,23 +284,29 @@ class RedisHub(MemoryHub):
         return bool(last) and orjson.loads(last[0][1][b"e"])["type"] != "gen.done"
 
     async def _listen(self) -> None:
-        pubsub = self.redis.pubsub()
-        await pubsub.subscribe(CONTROL_CHANNEL)
-        try:
-            async for message in pubsub.listen():
-                if message.get("type") != "message":
-                    continue
-                data = orjson.loads(message["data"])
-                handler = self._controls.get(data["gen"])
-                if handler is not None:
-                    await handler(data["action"], data["payload"])
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("control listener failed")
-        finally:
-            with contextlib.suppress(Exception):
-                await pubsub.aclose()  # type: ignore[no-untyped-call]
+        """Stop/steer requests from other processes; subscribed again after Redis restarts."""
+        while True:
+            pubsub = self.redis.pubsub()
+            try:
+                await pubsub.subscribe(CONTROL_CHANNEL)
+                async for message in pubsub.listen():
+                    if message.get("type") != "message":
+                        continue
+                    data = orjson.loads(message["data"])
+                    handler = self._controls.get(data["gen"])
+                    if handler is not None:
+                        await handler(data["action"], data["payload"])
+            except asyncio.CancelledError:
+                raise
+            except REDIS_DOWN:
+                log.warning("control listener: Redis unreachable; subscribing again")
+                await asyncio.sleep(0.5)
+            except Exception:
+                log.exception("control listener failed")
+                return
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
 
     async def aclose(self) -> None:
         if self._writer is not None and not self._writer.done():

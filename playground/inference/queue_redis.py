@@ -34,6 +34,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from playground.inference.queue import QueueFullError, UpstreamQueue
+from playground.registry import redis_retry
 
 LEASE = 15.0  # s a holder's slot survives its process
 POLL = 0.5  # s between a waiter's checks when no release wakes it
@@ -92,7 +93,7 @@ class RedisUpstreamQueue(UpstreamQueue):
         super().__init__(cap, size)
         self.lease = lease
         self.poll = poll
-        self.redis: Any = aioredis.from_url(url)
+        self.redis: Any = aioredis.from_url(url, retry=redis_retry())
         prefix = f"flint:queue:{name}"
         self._keys = (f"{prefix}:line", f"{prefix}:held", f"{prefix}:alive")
         self._freed = f"{prefix}:freed"

@@ -22,7 +22,8 @@ from django.db import transaction
 
 from playground.models import Playground
 from playground.persistence.ownership import owner_hash_matches, owner_token_from
-from playground.registry import PerLoop
+from playground.persistence.retry import once_more_on_lost_connection
+from playground.registry import PerLoop, redis_retry
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,8 @@ def access_of(playground_id: str, token: str | None, user: Any = None) -> Access
 
 
 # The socket's and the async HTTP endpoint's way in: one thread hop, one query.
-access_check = database_sync_to_async(access_of)
+# A read: after a broken connection (a database restart) it is simply made again.
+access_check = database_sync_to_async(once_more_on_lost_connection(access_of))
 
 
 def scope_owner_token(scope: dict[str, Any]) -> str | None:
@@ -121,7 +123,7 @@ def ownership_changed(playground_id: str) -> None:
 
 
 def _redis_client(url: str) -> aioredis.Redis:
-    return aioredis.Redis.from_url(url)
+    return aioredis.Redis.from_url(url, retry=redis_retry())
 
 
 async def _close_redis(client: aioredis.Redis) -> None:

@@ -23,6 +23,7 @@ from playground.persistence.access import is_owner, ownership_changed
 from playground.persistence.files import validate_files
 from playground.persistence.ownership import hash_owner_token
 from playground.persistence.pending import unrecorded_instruction
+from playground.persistence.retry import CONNECTION_ERRORS, once_more_on_lost_connection
 from playground.persistence.starters import STARTERS, TEMPLATES
 
 
@@ -52,6 +53,20 @@ class SaveConflictError(FlintError):
         )
         self.server_version = server_version
         self.server_files = server_files
+
+
+class SaveUnavailableError(FlintError):
+    """The database connection broke during a save, and again on the one retry."""
+
+    code = "save.unavailable"
+    status = 503
+    retryable_default = True
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The database did not answer, so these files are not saved yet; "
+            "they are kept here and saved again in a moment."
+        )
 
 
 # Ids are url-safe tokens; anything else (a NUL byte included, which PostgreSQL
@@ -207,7 +222,38 @@ def playground_save_generation_aware(
     )
 
 
-save_async = database_sync_to_async(playground_save_generation_aware)
+_save_once_more = once_more_on_lost_connection(playground_save_generation_aware)
+
+
+def playground_save_retrying(
+    playground_id: str,
+    files: Mapping[str, str],
+    *,
+    base_version: int,
+    author: str,
+    generation_id: str | None,
+) -> SaveResult:
+    """A page's save, tried once more on a new connection if the connection broke.
+
+    The save is a compare-and-swap on ``base_version``, so trying it again is safe:
+    rolled back, it lands now; committed just before the connection broke, the files
+    are the current ones and the retry answers with the version it made
+    (``saved=False``). A second failure raises SaveUnavailableError (retryable): a
+    save is never lost without the page hearing of it.
+    """
+    try:
+        return _save_once_more(
+            playground_id,
+            files,
+            base_version=base_version,
+            author=author,
+            generation_id=generation_id,
+        )
+    except CONNECTION_ERRORS as exc:
+        raise SaveUnavailableError() from exc
+
+
+save_async = database_sync_to_async(playground_save_retrying)
 
 
 def playground_get(playground_id: str) -> Playground:

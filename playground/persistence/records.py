@@ -42,6 +42,7 @@ from playground.errors import NotFoundError
 from playground.models import GenerationRecord, Revision
 from playground.persistence.pending import expect_generation, forget_generation
 from playground.persistence.playgrounds import ID_SHAPE, plain_text
+from playground.persistence.retry import once_more_on_lost_connection
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +138,9 @@ def generation_playground(gen_id: str) -> str | None:
     return row.first()
 
 
-generation_playground_async = database_sync_to_async(generation_playground)
+generation_playground_async = database_sync_to_async(
+    once_more_on_lost_connection(generation_playground)
+)
 
 
 # A record still "running" whose process died with it (a crash, a kill, a deploy).
@@ -173,6 +176,29 @@ def generations_close_dead(
         stats={"ended": RESTARTED, "note": RESTART_NOTE},
         finished_at=timezone.now(),
     )
+
+
+def generation_close_interrupted(gen_id: str, note: str) -> bool:
+    """Close the record of a generation whose process died while it ran (kill -9).
+
+    Called on another process when the generation's log ends with gen.interrupted
+    (hub/redis.py), by each of its followers: only a record still "running" is
+    changed, so the first one closes it and the others find nothing to do. The
+    record then reads as one cut short by a restart (``RESTARTED``, with ``note``),
+    at once rather than at the next start-up. True if this call closed it.
+    """
+    if not ID_SHAPE.fullmatch(gen_id):
+        return False
+    return bool(
+        GenerationRecord.objects.filter(id=gen_id, status=GenerationRecord.Status.RUNNING).update(
+            status=GenerationRecord.Status.ERROR,
+            stats={"ended": RESTARTED, "note": plain_text(note)},
+            finished_at=timezone.now(),
+        )
+    )
+
+
+generation_close_interrupted_async = database_sync_to_async(generation_close_interrupted)
 
 
 def generation_died_in_restart(gen_id: str) -> bool:

@@ -25,7 +25,7 @@ from playground.generations.service import (
     Requester,
     start_generation,
 )
-from playground.hub import GenerationUnknownError, get_hub
+from playground.hub import GenerationUnknownError, HubUnavailableError, get_hub
 from playground.inference import get_backend
 from playground.socket.models import ModelMenu
 from playground.socket.presenter import Presenter
@@ -293,11 +293,23 @@ class PlaygroundConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # untyp
         try:
             async for event in get_hub().follow(gen, after):
                 await self.send_json(event)
-                if event["type"] == "gen.done":
-                    # The finished generation's tokens are charged by now.
-                    await self.send_json(protocol.allowance(await self._allowance()))
+                if event["type"] == "error" and event.get("code") == "gen.interrupted":
+                    # Its process died (hub/redis.py): its record, left "running" there,
+                    # is closed here (by the first follower; the others find it closed).
+                    await persistence.generation_close_interrupted_async(gen, event["message"])
+                elif event["type"] == "gen.done":
+                    # The finished generation's tokens are charged by now. Only news for
+                    # the page: with Redis away (restarting) it is left out, not fatal.
+                    try:
+                        allowance = await self._allowance()
+                    except Exception:
+                        log.warning("no allowance after gen.done", exc_info=True)
+                    else:
+                        await self.send_json(protocol.allowance(allowance))
         except GenerationUnknownError:
             await self.send_json(await self._unknown(gen))
+        except HubUnavailableError as exc:  # Redis away too long, or back without events
+            await self.send_json(protocol.error_from(exc, gen=gen))
 
     async def _unknown(self, gen: str, *, own: bool = True) -> dict[str, Any]:
         if own and await persistence.generation_died_in_restart_async(gen):

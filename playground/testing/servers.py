@@ -139,3 +139,60 @@ def _serving(proc: subprocess.Popen[bytes], port: int, log_path: Path) -> Iterat
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+class PrivateRedis:
+    """A redis-server of the test's own on a free port, that the test may kill and restart.
+
+    Never the machine's shared Redis: this one's data directory (an append-only file,
+    fsynced on every write, so a restart keeps what was written) is ``folder``.
+    """
+
+    def __init__(self, folder: Path, port: int | None = None) -> None:
+        self.folder, self.port = folder, port or free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc: subprocess.Popen[bytes] | None = None
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def start(self) -> None:
+        import shutil
+
+        binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+        command = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+        command += ["--appendonly", "yes", "--appendfsync", "always", "--dir", str(self.folder)]
+        log = (self.folder / "redis.log").open("ab")
+        self.proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(
+                    f"redis-server exited: {(self.folder / 'redis.log').read_text()}"
+                )
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
+                    s.sendall(b"PING\r\n")
+                    if s.recv(64).startswith(b"+PONG"):
+                        return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"redis-server on port {self.port} not ready")
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would; what was fsynced survives a ``start()``."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
+
+@contextmanager
+def redis_server(folder: Path) -> Iterator[PrivateRedis]:
+    """Start a PrivateRedis; stopped (by its pid) when the block ends."""
+    server = PrivateRedis(folder)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.kill()

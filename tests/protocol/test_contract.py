@@ -425,6 +425,31 @@ async def _interrupted(env: Env) -> Seen:
     return Seen(said, comm, events=events)
 
 
+@driver("gen.follow_lost")
+async def _follow_lost(env: Env) -> Seen:
+    # What a Redis restarted without persistence can leave: a log missing events (2),
+    # its runner still writing (3); tests/servers/test_faults.py restarts a real one.
+    import redis
+
+    gen = f"g_lost_{uuid.uuid4().hex[:12]}"
+    pid = await new_playground()
+    client = redis.Redis.from_url(DEAD_RUNNER_REDIS)
+    for seq in (1, 3):
+        delta = {"v": 1, "type": "gen.delta", "gen": gen, "seq": seq, "text": "x", "tokens": 1}
+        client.xadd(f"flint:gen:{gen}", {"e": orjson.dumps(delta)})
+    client.expire(f"flint:gen:{gen}", 60)
+    client.set(f"flint:gen:{gen}:pg", pid, ex=60)
+    hub = {"BACKEND": "playground.hub.redis.RedisHub", "URL": DEAD_RUNNER_REDIS, "TTL": 5.0}
+    with override_settings(FLINT_HUB=hub):
+        comm = await connect(pid)
+        await comm.send_json_to({"type": "gen.resume", "v": 1, "gen": gen, "after": 0})
+        first = await comm.receive_json_from(timeout=10)
+        assert first["seq"] == 1, first
+        err = await comm.receive_json_from(timeout=10)
+    client.delete(f"flint:gen:{gen}", f"flint:gen:{gen}:pg", f"flint:gen:{gen}:watch")
+    return Seen(err, comm, named=gen)
+
+
 @driver("gen.queue_full")
 async def _queue_full(env: Env) -> Seen:
     # One stream at a time and no room to wait: a second playground's turn is refused.
@@ -493,6 +518,30 @@ async def _conflict(env: Env) -> Seen:
     err = await second.receive_json_from()
     assert err["detail"] == {"server_version": 2, "server_files": {"a.py": "A\n"}}
     return Seen(err, second, others=[first])
+
+
+@driver("save.unavailable")
+async def _save_unavailable(env: Env) -> Seen:
+    # The database connection breaks on the save and on its one retry: the real break
+    # (pg_terminate_backend on a real Daphne's connection) is tests/servers/test_faults.py;
+    # here every read of the playground's version fails the way a cut connection does.
+    from django.db import OperationalError
+
+    from playground.persistence import playgrounds
+
+    pid = await new_playground()
+    comm = await connect(pid)
+    tries = []
+
+    def cut(playground_id: str) -> Any:
+        tries.append(playground_id)
+        raise OperationalError("server closed the connection unexpectedly")
+
+    env.monkeypatch.setattr(playgrounds, "current_files", cut)
+    await comm.send_json_to({"type": "files.save", "files": {"a.py": "A\n"}, "base_version": 1})
+    err = await comm.receive_json_from()
+    assert tries == [pid, pid], "one retry, on a new connection"
+    return Seen(err, comm)
 
 
 @driver("files.invalid")

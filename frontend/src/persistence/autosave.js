@@ -13,6 +13,7 @@ import { hashFiles } from "./files-hash.js";
 import { trapKeys } from "../ui/dialog.js";
 
 const DELAY = 800;
+const RETRY_DELAY = 2000; // after a retryable save error (save.unavailable)
 
 export const SaveState = Object.freeze({
   SAVED: "Saved",
@@ -186,6 +187,7 @@ export class Autosave {
       }
       return;
     }
+    const failed = this.inflight;
     this.inflight = null;
     if (msg.code === "save.conflict") {
       this.dirty = true;
@@ -198,6 +200,12 @@ export class Autosave {
     // files.invalid / auth.forbidden: say so; keep the changes marked unsaved.
     this.dirty = true;
     this.show(`Not saved: ${msg.message ?? msg.code}`, "error");
+    // save.unavailable (the database did not answer): again soon, as the same author.
+    if (msg.retryable) {
+      clearTimeout(this.timer);
+      const again = { author: failed?.author ?? "user", gen: failed?.gen ?? null };
+      this.timer = setTimeout(() => this.flush(again), RETRY_DELAY);
+    }
   }
 
   // Resolves once everything typed so far is saved (for Share and Restore).
@@ -327,7 +335,7 @@ function stateName(text) {
 }
 
 // Errors that answer a files.save (the generic "error" handlers never see them).
-const SAVE_ERRORS = ["save.conflict", "files.invalid", "files.too_many", "files.bad_path", "files.too_large"];
+const SAVE_ERRORS = ["save.conflict", "save.unavailable", "files.invalid", "files.too_many", "files.bad_path", "files.too_large"];
 
 // The autosave and its indicator (before the Share button), wired to the
 // session: → the Autosave (window.flint.autosave).
