@@ -11,6 +11,8 @@ from __future__ import annotations
 from django.conf import settings
 
 from playground.live.memory import MemoryLiveStore, NotPresentingError, Watcher
+from playground.live.state import LiveState
+from playground.models import Presentation
 from playground.registry import PerLoop, from_setting
 
 
@@ -28,4 +30,15 @@ def get_live() -> MemoryLiveStore:
     return stores.get()
 
 
-__all__ = ["MemoryLiveStore", "NotPresentingError", "Watcher", "get_live", "stores"]
+async def reopen(presentation: Presentation) -> None:
+    """Open ``presentation`` in the store at its playground's saved files, unless it is there.
+
+    At the start, and when the store has lost a running one (a restart of the
+    in-memory store): it goes on from the saved files until the presenter's page
+    sends its own.
+    """
+    pg = presentation.playground
+    await get_live().begin(presentation.id, pg.id, LiveState(files=dict(pg.files)))
+
+
+__all__ = ["MemoryLiveStore", "NotPresentingError", "Watcher", "get_live", "reopen", "stores"]

@@ -17,7 +17,7 @@ from typing import Any
 
 from playground import persistence, protocol
 from playground.hub import get_hub
-from playground.live import Watcher, get_live
+from playground.live import Watcher, get_live, reopen
 from playground.live.state import LiveState
 from playground.socket.consumer import CLOSE_NOT_FOUND, PlaygroundConsumer
 
@@ -46,6 +46,9 @@ class LiveConsumer(PlaygroundConsumer):
         state = None
         if self.presentation.ended_at is None:
             state = await store.watch(self.presentation.id, self.watcher)
+            if state is None:  # running, but the store lost it (a restart): reopen it
+                await reopen(self.presentation)
+                state = await store.watch(self.presentation.id, self.watcher)
         if state is None:  # ended (or its live state is gone): the last state kept
             self.watcher = None
             files = self.presentation.files or dict(self.presentation.playground.files)

@@ -13,10 +13,10 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from playground import protocol
+from playground import persistence, protocol
 from playground.errors import FlintError
 from playground.hub import GenerationUnknownError, get_hub
-from playground.live import NotPresentingError, Watcher, get_live
+from playground.live import NotPresentingError, Watcher, get_live, reopen
 from playground.live.state import Change, LiveInvalidError, Push
 from playground.persistence.files import FilesError
 
@@ -39,7 +39,13 @@ class Presenter:
         if self.presentation is None:
             self.presentation = await store.current(self.playground)
         if self.presentation is None:
-            return protocol.error_from(NotPresentingError())
+            running = await persistence.presentation_running_async(self.playground)
+            if running is None:
+                return protocol.error_from(NotPresentingError())
+            # Started, not ended, and not in the store: a restart emptied it. It goes on
+            # from the saved files until this push (the page's whole set) replaces them.
+            await reopen(running)
+            self.presentation = running.id
         push = Push(
             base=message.base,
             changes=[Change(c.path, c.start, c.end, c.insert) for c in message.changes],

@@ -21,8 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from playground import persistence
 from playground.errors import FlintError
-from playground.live import get_live
-from playground.live.state import LiveState
+from playground.live import get_live, reopen
 from playground.models import Presentation
 from playground.persistence.ownership import (
     ensure_owner_token,
@@ -70,9 +69,8 @@ async def present_start(request: HttpRequest, playground_id: str) -> HttpRespons
         )
     except FlintError as exc:  # playground.not_found, auth.forbidden
         return error_response(exc)
-    pg = presentation.playground
     # The saved files until the presenter's page sends its own (its first push).
-    await get_live().begin(presentation.id, pg.id, LiveState(files=dict(pg.files)))
+    await reopen(presentation)
     return await _answer(request, presentation, 201)
 
 

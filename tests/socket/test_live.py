@@ -302,3 +302,24 @@ async def test_a_presenter_typing_fast_is_not_rate_limited_like_other_messages()
     await owner.send_json_to({"type": "ping", "v": 1, "t": 1})
     assert (await next_of(owner, "pong"))["t"] == 1  # the general budget is untouched
     await owner.disconnect()
+
+
+async def test_a_presentation_the_store_lost_goes_on_from_the_next_push() -> None:
+    # The in-memory store is gone with its process; the row says it still runs.
+    from playground.live import stores
+
+    pid = await new_playground()
+    link = await present(pid)
+    owner = await connect(pid)
+    await owner.send_json_to(push(0, files={"a.js": "before\n"}))
+    await next_of(owner, "live.pushed")
+    await owner.disconnect()
+    stores.reset()  # as after a restart: an empty store
+    early = await watch(link["id"])  # a viewer arriving first waits on the saved files
+    assert not early.state["ended"] and early.state["files"] == await files_of(pid)  # type: ignore[attr-defined]
+    owner = await connect(pid)  # the presenting page reconnects and sends its whole set
+    await owner.send_json_to(push(0, files={"a.js": "after\n"}))
+    assert (await next_of(owner, "live.pushed"))["type"] == "live.pushed"
+    assert (await next_of(early, "live.update"))["files"] == {"a.js": "after\n"}
+    for comm in (owner, early):
+        await comm.disconnect()
