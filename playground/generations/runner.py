@@ -249,10 +249,11 @@ class Generation:
     async def _finish(self, reason: str, error: FlintError | None) -> None:
         # Runs even after cancellation, so the log always ends with gen.done
         # (watchers of a stopped or abandoned generation need to hear it).
-        relay_task = self._start_relay()
-        self.relay.close()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.shield(relay_task)
+        if self.relay.take_over():  # the sender is idle: send the rest from here
+            await self.relay.flush()
+        else:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.shield(self._start_relay())
         if error is not None:
             await self.relay.emit_error(error)
         await self.relay.emit(
