@@ -156,6 +156,7 @@ class Generation:
         self._native: str | None = None  # a steer the backend is applying itself
         self._native_task: asyncio.Task[None] | None = None
         self._relay_task: asyncio.Task[None] | None = None
+        self._slot_taken: float | None = None  # a queue slot start() took: since when
         self._await_continuation = False  # the next token is a continuation's first
 
     def _move(self, to: State) -> None:
@@ -170,10 +171,43 @@ class Generation:
         return self.state in (State.NEW, State.RUNNING) and self.task is not None
 
     def start(self) -> asyncio.Task[None]:
-        """Start the generation's task (once: a second start raises)."""
+        """Start the generation's task (once: a second start raises).
+
+        With a free slot in the upstream's queue (the usual case), the first segment's
+        task is started here too, before the generation's: the request goes upstream on
+        the loop's next pass, not the one after the generation's task has started it.
+        gen.started is the relay's first frame (it is pushed before anything else can be),
+        and the relay starts after that first segment's first step, so the request is on
+        its way upstream before anything is framed for the page.
+        """
         self._move(State.RUNNING)
+        self.relay.push_event(
+            "gen.started", model=self.backend.info.model, backend=self.backend.info.name
+        )
+        queue = self.queue
+        if queue is None or queue.take_now():
+            if queue is not None:
+                self._slot_taken = time.monotonic()
+            self._segment = asyncio.create_task(self._stream_with_retries())
         self.task = asyncio.create_task(self.run(), name=f"generation {self.id}")
+        if self._segment is not None:
+            self.task.add_done_callback(self._ended)
         return self.task
+
+    def _ended(self, _task: asyncio.Task[None]) -> None:
+        # Only if the generation's task was cancelled before its first step (so run()
+        # never ran): the segment start() began, and its slot, are not left behind.
+        segment = self._segment
+        if segment is not None and not segment.done():
+            segment.cancel()
+        elif segment is not None and not segment.cancelled():
+            segment.exception()  # retrieved (run() never awaited it)
+        self._give_back()
+
+    def _give_back(self) -> None:
+        taken, self._slot_taken = self._slot_taken, None
+        if taken is not None and self.queue is not None:
+            self.queue.give_back(taken)
 
     def cancel(self, reason: str = "stopped") -> None:
         """Ask the generation to stop, without waiting (it still publishes gen.done)."""
@@ -221,13 +255,6 @@ class Generation:
             self._restart(instruction)
 
     async def run(self) -> None:
-        # gen.started is the relay's first frame. The relay starts once the first
-        # segment's task exists (or the generation waits for a slot), so that task
-        # runs first: the request is on its way upstream before anything is framed
-        # for the page.
-        self.relay.push_event(
-            "gen.started", model=self.backend.info.model, backend=self.backend.info.name
-        )
         error: FlintError | None = None
         try:
             reason = await self._run_in_slot()
@@ -249,10 +276,11 @@ class Generation:
     async def _finish(self, reason: str, error: FlintError | None) -> None:
         # Runs even after cancellation, so the log always ends with gen.done
         # (watchers of a stopped or abandoned generation need to hear it).
-        relay_task = self._start_relay()
-        self.relay.close()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.shield(relay_task)
+        if self.relay.take_over():  # the sender is idle: send the rest from here
+            await self.relay.flush()
+        else:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.shield(self._start_relay())
         if error is not None:
             await self.relay.emit_error(error)
         await self.relay.emit(
@@ -265,6 +293,11 @@ class Generation:
     async def _run_in_slot(self) -> str:
         if self.queue is None:
             return await self._segments()
+        if self._slot_taken is not None:  # start() took a free slot and began streaming
+            try:
+                return await self._segments()
+            finally:
+                self._give_back()
         queued = time.monotonic()
         async with self.queue.slot(self._queued):
             self.stats.queued_for = time.monotonic() - queued
@@ -283,14 +316,17 @@ class Generation:
 
     async def _segments(self) -> str:
         """Stream, and stream a continuation after each steer."""
+        segment = self._segment  # the first one, if start() began it
         while True:
-            self._segment = asyncio.create_task(self._stream_with_retries())
+            if segment is None:
+                segment = self._segment = asyncio.create_task(self._stream_with_retries())
             self._start_relay()  # after the segment: its request goes out first
             try:
-                finish = await self._segment
+                finish = await segment
             except _RestartSteer:
                 self._continue(self._steer or "")
                 self._steer = None
+                segment = None
                 continue
             except asyncio.CancelledError:
                 current = asyncio.current_task()
@@ -298,6 +334,7 @@ class Generation:
                     raise
                 self._continue(self._steer)
                 self._steer = None
+                segment = None
                 continue
             self._feed_edits(None)
             return finish or "stop"

@@ -93,6 +93,7 @@ async def start_generation(
     requester: Requester,
     *,
     model: str | None = None,
+    direct: Send | None = None,
 ) -> Generation:
     """Claim the playground, build the generation and start it: the one way in.
 
@@ -102,7 +103,10 @@ async def start_generation(
     PlaygroundBusyError if one already runs there (on any process),
     RateLimitedError over a limit, ContextTooLargeError if the prompt cannot
     fit the model's budget. ``model`` is the playground's chosen backend (a key of
-    ``inference.get_backend``; None: the configured one).
+    ``inference.get_backend``; None: the configured one). ``direct``, if given, is
+    handed each event as it is published, before the hub has it: the socket that asked
+    sends it to its page at once, where its follower would wake a loop pass later (it
+    skips what was sent so).
     """
     hub = get_hub()
     gen_id = new_generation_id()
@@ -132,7 +136,14 @@ async def start_generation(
     transcript = TranscriptLog(message.files)
 
     async def publish(event: dict[str, Any]) -> None:
+        nonlocal direct
         transcript.add(event)
+        if direct is not None:
+            try:
+                await direct(event)
+            except Exception:  # the page's own follower still has it from the hub
+                log.exception("generation %s: direct send failed", gen_id)
+                direct = None
         await hub.publish(gen_id, event)
 
     generation = build_generation(

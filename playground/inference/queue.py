@@ -66,13 +66,24 @@ class UpstreamQueue:
         try:
             yield
         finally:
-            held = time.monotonic() - started
-            self._mean_hold = 0.8 * self._mean_hold + 0.2 * held
-            self._release()
+            self.give_back(started)
 
-    async def _acquire(self, on_position: Callable[[int], None]) -> None:
+    def take_now(self) -> bool:
+        """Take a slot if one is free with nobody in line, without waiting (then hand it
+        back with ``give_back``); False: wait in line with ``slot``."""
         if self.active < self.cap and not self._waiters:
             self.active += 1
+            return True
+        return False
+
+    def give_back(self, taken_at: float) -> None:
+        """Hand back a slot held since ``taken_at`` (``time.monotonic()``)."""
+        held = time.monotonic() - taken_at
+        self._mean_hold = 0.8 * self._mean_hold + 0.2 * held
+        self._release()
+
+    async def _acquire(self, on_position: Callable[[int], None]) -> None:
+        if self.take_now():
             return
         if len(self._waiters) >= self.size:
             raise QueueFullError(self.retry_after())

@@ -104,6 +104,9 @@ class RedisUpstreamQueue(UpstreamQueue):
     def waiting(self) -> int:
         return self._local_waiting
 
+    def take_now(self) -> bool:
+        return False  # the line is in Redis: asked only through ``slot``
+
     @asynccontextmanager
     async def slot(self, on_position: Callable[[int], None]) -> AsyncIterator[None]:
         """Hold one of the ``cap`` slots (across processes); wait in line for it if needed."""

@@ -370,7 +370,7 @@ class ResponsesWebSocketBackend:
         """
         recv = _ws(turn.conn).recv
         buffered = _buffer_probe(turn.conn)
-        loads = orjson.loads
+        loads = _loads
         steered = False  # the target ended as steered; the successor's created follows
         pending: dict[str, Any] | None = None
         while True:
@@ -490,6 +490,23 @@ class ResponsesWebSocketBackend:
 
 class _FallBack(Exception):
     """The upgrade was refused: stream this request, and all later ones, over HTTP."""
+
+
+# Events that carry nothing a turn needs, told by how they begin (the type comes first
+# in the API's events and the scripted server's): not parsed. in_progress repeats the
+# whole response (instructions, with the files, included); the *.done ones repeat the
+# answer. An event spelled otherwise is parsed, and ignored by its type, as before.
+_UNREAD = (
+    b'{"type":"response.in_progress"',
+    b'{"type":"response.output_item.',
+    b'{"type":"response.content_part.',
+    b'{"type":"response.output_text.done"',
+)
+_NOTHING: dict[str, Any] = {"type": None}  # read only
+
+
+def _loads(raw: bytes) -> Any:
+    return _NOTHING if raw.startswith(_UNREAD) else orjson.loads(raw)
 
 
 def _ignore_result(task: asyncio.Future[None]) -> None:

@@ -47,6 +47,11 @@ class PlaygroundConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # untyp
     owner_check: persistence.OwnerCheck | None = None
     models: ModelMenu | None = None
     presenter: Presenter | None = None  # once this socket presents (live.push)
+    # The generation this socket started and follows: its events come to _direct as it
+    # publishes them (sent at once, not a task switch later), and the follower skips
+    # those up to direct_seq.
+    direct_gen: str | None = None
+    direct_seq = 0
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         # Channels' loop (await_many_dispatch) wraps every inbound message in a new
@@ -256,12 +261,18 @@ class PlaygroundConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # untyp
     async def on_start(self, message: protocol.GenStart) -> None:
         try:
             generation = await start_generation(
-                self.playground_id, message, self.requester, model=self._menu().key
+                self.playground_id,
+                message,
+                self.requester,
+                model=self._menu().key,
+                direct=self._direct,
             )
         except FlintError as exc:  # gen.busy, rate.limited, gen.too_large
             await self.send_json(protocol.error_from(exc))
             return
         await self._follow(generation.id, 0)
+        if generation.relay.seq == 0:  # nothing published yet: none can come out of order
+            self.direct_gen, self.direct_seq = generation.id, 0
         if self.presenter is not None:  # the viewers follow it too
             await self.presenter.started(generation.id, message.instruction)
 
@@ -289,10 +300,16 @@ class PlaygroundConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # untyp
         await self._unfollow()
         self.follower = asyncio.create_task(self._forward(gen, after))
 
+    async def _direct(self, event: dict[str, Any]) -> None:
+        if event.get("gen") == self.direct_gen:
+            self.direct_seq = event["seq"]
+            await self.send_json(event)
+
     async def _forward(self, gen: str, after: int) -> None:
         try:
             async for event in get_hub().follow(gen, after):
-                await self.send_json(event)
+                if gen != self.direct_gen or event["seq"] > self.direct_seq:
+                    await self.send_json(event)
                 if event["type"] == "error" and event.get("code") == "gen.interrupted":
                     # Its process died (hub/redis.py): its record, left "running" there,
                     # is closed here (by the first follower; the others find it closed).
@@ -323,6 +340,7 @@ class PlaygroundConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # untyp
         return protocol.error_from(GenerationUnknownError(gen), gen=gen)
 
     async def _unfollow(self) -> None:
+        self.direct_gen = None
         if self.follower is not None and not self.follower.done():
             self.follower.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -527,3 +527,17 @@ async def test_after_a_native_steer_a_new_socket_gets_the_steered_exchange(
     full = creates(ws)[-1]["input"]
     assert [i["role"] for i in full] == ["user", "assistant", "user", "assistant", "user"]
     assert full[2]["content"].startswith("be brief") and full[3]["content"] == " short."
+
+
+def test_events_that_carry_nothing_a_turn_needs_are_not_parsed() -> None:
+    from playground.inference.responses_ws import _loads
+
+    # in_progress repeats the whole response; not parsed (this one is not even JSON).
+    assert _loads(b'{"type":"response.in_progress","response":{"instructions":"...')["type"] is None
+    assert _loads(b'{"type":"response.output_text.done","text":"x"}')["type"] is None
+    # What a turn reads is parsed, however the type is spelled.
+    delta = b'{"type":"response.output_text.delta","delta":"hi"}'
+    assert _loads(delta) == {"type": "response.output_text.delta", "delta": "hi"}
+    spaced = b'{"type": "response.in_progress", "response": {}}'
+    assert _loads(spaced)["type"] == "response.in_progress"
+    assert _loads(b'{"type":"response.created","response":{"id":"r"}}')["response"]["id"] == "r"
