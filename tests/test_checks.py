@@ -180,6 +180,7 @@ def test_every_variable_the_source_reads_is_known() -> None:
         "FLINT_LOCAL_BACKEND",
         "FLINT_HUB",
         "FLINT_QUEUE",
+        "FLINT_LIVE",
         "FLINT_LIMITS",
         "FLINT_REDIS_URL",
         # Derived from playground/limits.py, not read from the environment.
