@@ -13,14 +13,10 @@ from channels.db import database_sync_to_async
 from django.utils import timezone
 
 from playground.errors import NotFoundError
-from playground.models import Playground, Presentation, Revision
+from playground.models import Playground, Presentation
 from playground.persistence.access import is_owner
-from playground.persistence.playgrounds import (
-    ID_SHAPE,
-    NotOwnerError,
-    playground_create_from_files,
-    playground_get,
-)
+from playground.persistence.playgrounds import ID_SHAPE, NotOwnerError, playground_get
+from playground.persistence.shares import fork_files
 
 
 class PresentationNotFoundError(NotFoundError):
@@ -77,16 +73,7 @@ def presentation_fork(
     owner_user: Any = None,
 ) -> Playground:
     """A new playground owned by ``owner_token`` holding ``files`` (what the link shows now)."""
-    source = presentation.playground
-    return playground_create_from_files(
-        files,
-        template=source.template,
-        author=Revision.Author.FORK,
-        owner_token=owner_token,
-        owner_user=owner_user,
-        title=source.title,
-        description=source.description,
-    )
+    return fork_files(presentation.playground, files, owner_token, owner_user=owner_user)
 
 
 presentation_get_async = database_sync_to_async(presentation_get)

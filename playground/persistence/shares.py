@@ -44,9 +44,15 @@ def share_get(share_id: str) -> ShareLink:
 def share_fork(share_id: str, owner_token: str, *, owner_user: Any = None) -> Playground:
     """A new playground owned by ``owner_token`` from the shared revision; the original stays."""
     link = share_get(share_id)
-    source = link.playground
+    return fork_files(link.playground, link.revision.files, owner_token, owner_user=owner_user)
+
+
+def fork_files(
+    source: Playground, files: Mapping[str, str], owner_token: str, *, owner_user: Any = None
+) -> Playground:
+    """A new playground of ``owner_token``'s holding ``files``, titled like ``source``."""
     return playground_create_from_files(
-        link.revision.files,
+        files,
         template=source.template,
         author=Revision.Author.FORK,
         owner_token=owner_token,
