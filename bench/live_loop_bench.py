@@ -75,6 +75,21 @@ FILES = {"app.py": "def main():\n    return 1\n"}
 MARK_RE = re.compile(r"BENCHMARK-([a-z]+)-(\d+)")
 SECTIONS = ("rate", "ttft", "turn", "steer", "concurrent", "upstreams", "realtime")
 ASGI_APP = ["flint.asgi:application"]
+BENCH_ENV = {
+    "FLINT_API_KEY": "bench-key",
+    "FLINT_MODEL": "gpt-test",
+    "FLINT_LOG_LEVEL": "WARNING",
+    # Measure the loop, not the guards: no flood limit, no retries, no
+    # per-browser/IP quotas, no upstream concurrency cap or queue.
+    "FLINT_RATE_MESSAGES": "100000",
+    "FLINT_RETRIES": "0",
+    "FLINT_LIMIT_GENERATIONS": "1000000 per minute",
+    "FLINT_LIMIT_GENERATIONS_IP": "1000000 per minute",
+    "FLINT_LIMIT_TOKENS": "1000000000 per minute",
+    "FLINT_LIMIT_TOKENS_IP": "1000000000 per minute",
+    "FLINT_MAX_CONCURRENT": "10000",
+    "FLINT_QUEUE_SIZE": "10000",
+}
 PY_SPY = ["py-spy", "record", "--rate", "250", "--nonblocking", "--format", "raw"]
 
 
@@ -1172,6 +1187,8 @@ class Bench:
             "daphne_cpu": cpu[daphne],
             "daphne_us_per_token": 1e6 * meters[daphne].seconds / max(1, tokens_total),
             "daphne_waited": meters[daphne].waited,
+            "cpu": cpu,  # every process's, % of one core (scaled_bench.py: each Daphne)
+            "waited": {k: m.waited for k, m in meters.items()},
             "upstream_cpu": cpu["upstream"],
             "client_cpu": cpu["client"],
             "ok": ok,
@@ -1449,21 +1466,7 @@ def main(argv: list[str] | None = None) -> None:
         procs = Procs(work)
         try:
             up_pid, up_base = procs.start_upstream()
-            common = {
-                "FLINT_API_KEY": "bench-key",
-                "FLINT_MODEL": "gpt-test",
-                "FLINT_LOG_LEVEL": "WARNING",
-                # Measure the loop, not the guards: no flood limit, no retries, no
-                # per-browser/IP quotas, no upstream concurrency cap or queue.
-                "FLINT_RATE_MESSAGES": "100000",
-                "FLINT_RETRIES": "0",
-                "FLINT_LIMIT_GENERATIONS": "1000000 per minute",
-                "FLINT_LIMIT_GENERATIONS_IP": "1000000 per minute",
-                "FLINT_LIMIT_TOKENS": "1000000000 per minute",
-                "FLINT_LIMIT_TOKENS_IP": "1000000000 per minute",
-                "FLINT_MAX_CONCURRENT": "10000",
-                "FLINT_QUEUE_SIZE": "10000",
-            }
+            common = dict(BENCH_ENV)
             env = flint_env(work / "var", FLINT_BASE_URL=up_base, **common)
             migrate(env)
             d_pid, url = procs.start_daphne(env)
