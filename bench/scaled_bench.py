@@ -92,6 +92,7 @@ class ScaledBench(Bench):
     def __init__(self, args: argparse.Namespace, url: str, up_root: str, pids: dict[str, int]):
         super().__init__(args, url, up_root, pids)
         self.daphnes = sorted(k for k in pids if k.startswith("daphne"))
+        self.refused: collections.Counter[str] = collections.Counter()
 
     async def run(self, sections: list[str]) -> None:  # type: ignore[override]
         self.jar = aiohttp.CookieJar(unsafe=True)
@@ -102,9 +103,25 @@ class ScaledBench(Bench):
                 if name in sections:
                     await getattr(self, name)()
                     self.emit(f"(after {name}: load {os.getloadavg()[0]:.2f}, {cpu_pressure()})\n")
+            if self.refused:
+                self.emit(f"pages refused and asked again: {dict(self.refused)}")
 
     def rss(self) -> dict[str, float]:
         return {k: rss_mb(self.pids[k]) for k in self.daphnes}
+
+    async def new_playground(self, base: str | None = None) -> str:
+        """GET / -> the new playground's id; an answer other than a redirect is reported
+        (printed once per kind, counted) and asked again, at most 5 times."""
+        for _ in range(5):
+            async with self.http.get((base or self.url) + "/", allow_redirects=False) as r:
+                if r.status in (301, 302, 303):
+                    return r.headers["Location"].strip("/").rsplit("/", 1)[-1]
+                why = f"GET / answered {r.status}: {(await r.text())[:160]!r}"
+            if not self.refused[why]:
+                self.emit(f"({why})")
+            self.refused[why] += 1
+            await asyncio.sleep(0.5)
+        raise RuntimeError(why)
 
     async def pages(self, n: int, parallel: int = 16) -> list[str]:
         """``n`` new playgrounds (GET / through nginx), ``parallel`` at a time."""
