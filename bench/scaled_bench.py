@@ -35,6 +35,7 @@ import os
 import platform
 import random
 import resource
+import signal
 import sys
 import tempfile
 import time
@@ -82,10 +83,26 @@ def rss_mb(pid: int) -> float:
     return psutil.Process(pid).memory_info().rss / MB
 
 
+def machine_busy() -> tuple[float, float]:
+    """(busy, all) CPU seconds of the whole machine so far (/proc/stat), every process."""
+    with open("/proc/stat") as f:
+        # user nice system idle iowait irq softirq steal (guest time is inside user)
+        ticks = [int(x) for x in f.readline().split()[1:9]]
+    hz = os.sysconf("SC_CLK_TCK")
+    idle = ticks[3] + ticks[4]  # idle + iowait
+    return (sum(ticks) - idle) / hz, sum(ticks) / hz
+
+
 def nginx_pids(master: int) -> list[int]:
     """nginx's master and its worker(s): the worker does the proxying."""
     proc = psutil.Process(master)
     return [master, *(c.pid for c in proc.children())]
+
+
+def dump_tasks() -> None:
+    for task in asyncio.all_tasks():
+        task.print_stack(limit=8, file=sys.stderr)
+    sys.stderr.flush()
 
 
 class ScaledBench(Bench):
@@ -95,6 +112,8 @@ class ScaledBench(Bench):
         self.refused: collections.Counter[str] = collections.Counter()
 
     async def run(self, sections: list[str]) -> None:  # type: ignore[override]
+        # kill -USR1 <this pid>: print where every task waits (a run that seems stuck).
+        asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, dump_tasks)
         self.jar = aiohttp.CookieJar(unsafe=True)
         async with aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=0), cookie_jar=self.jar
@@ -144,6 +163,7 @@ class ScaledBench(Bench):
         rows, cpu_rows = [], []
         for c in levels:
             pids = await self.pages(c)
+            busy0, all0 = machine_busy()
             try:
                 r = await self._concurrent_once(pids, 1000.0, secs, daphne=self.daphnes[0])
             except RuntimeError as exc:
@@ -166,18 +186,25 @@ class ScaledBench(Bench):
                     f"{r['ok']}/{c}" + (f" ({r['timeouts']} timed out)" if r["timeouts"] else ""),
                 ]
             )
+            busy1, all1 = machine_busy()
             cpu, waited = r["cpu"], r["waited"]
+            mine = sum(cpu.values()) / 100 * r["wall_s"]  # CPU seconds of this set-up
+            machine = busy1 - busy0
             cpu_rows.append(
                 [
                     c,
+                    f"{r['wall_s']:.1f}",
                     *(f"{cpu[d]:.0f}% ({waited[d]:.0f}%)" for d in self.daphnes),
                     f"{sum(cpu[d] for d in self.daphnes):.0f}%",
                     f"{cpu['nginx']:.0f}%",
-                    f"{cpu['upstream']:.0f}%",
+                    f"{cpu['upstream']:.0f}% ({waited['upstream']:.0f}%)",
                     f"{cpu['client']:.0f}%",
                     f"{sum(cpu.values()):.0f}%",
+                    f"{100 * machine / r['wall_s']:.0f}%",
+                    f"{100 * max(0.0, machine - mine) / r['wall_s']:.0f}%",
                 ]
             )
+            self.results[f"streams {c}"]["machine_busy_s"] = (machine, all1 - all0)
             await asyncio.sleep(1.0)
         self.emit(
             f"## 1. Streams x 1,000 tok/s through nginx across {len(self.daphnes)} Daphne"
@@ -204,14 +231,29 @@ class ScaledBench(Bench):
         self.emit()
         self.emit(
             table(
-                ["streams", *self.daphnes, "all Daphnes", "nginx", "upstream", "client", "total"],
+                [
+                    "streams",
+                    "run s",
+                    *self.daphnes,
+                    "all Daphnes",
+                    "nginx",
+                    "upstream",
+                    "client",
+                    "total",
+                    "machine",
+                    "others",
+                ],
                 cpu_rows,
             )
         )
         self.emit(
-            "CPU = % of one core over the run (this machine has"
+            "CPU = % of one core over the run (from the first gen.start to the last gen.done;"
+            " this machine has"
             f" {os.cpu_count()}: {100 * (os.cpu_count() or 1)}% in all); in brackets the %"
-            " of the run the process\nwas runnable but waited for a CPU. upstream tok/write:"
+            " of the run the process\nwas runnable but waited for a CPU; machine = every"
+            " process's (/proc/stat), others = machine - this set-up\n(other sessions on the"
+            " machine, Redis, PostgreSQL, the kernel's share not charged to a process)."
+            " upstream tok/write:"
             " tokens per write of the scripted upstream\n(1.0 = one token per event and"
             " write, as a real server at 1,000 tok/s; more = it fell behind).\nTarget: 400"
             " streams across 4 processes, frame latency p95 <= 50 ms."
