@@ -332,11 +332,15 @@ class ScaledBench(Bench):
         self.emit()
 
     def held(self) -> dict[str, int]:
-        """Established connections each Daphne holds (its listening port's peers)."""
+        """Connections accepted on each Daphne's listening port that are open (from nginx:
+        the browsers' sockets and its keep-alive connections; not Redis or PostgreSQL)."""
         out = {}
         for d in self.daphnes:
             conns = psutil.Process(self.pids[d]).net_connections(kind="tcp")
-            out[d] = sum(c.status == psutil.CONN_ESTABLISHED and c.raddr != () for c in conns)
+            ports = {c.laddr.port for c in conns if c.status == psutil.CONN_LISTEN}
+            out[d] = sum(
+                c.status == psutil.CONN_ESTABLISHED and c.laddr.port in ports for c in conns
+            )
         return out
 
     async def ping_all(

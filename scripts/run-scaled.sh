@@ -78,6 +78,10 @@ $PY manage.py migrate --no-input -v 0
 export FLINT_STATIC_MANIFEST=1
 $PY manage.py collectstatic --no-input -v 0
 
+# Every open page is a descriptor in nginx (two) and in a Daphne; a soft limit of
+# 1024 would refuse the 1,000th socket. Up to the hard limit, for every child.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
 VAR="${FLINT_VAR_DIR:-var}"
 RUN="$VAR/scaled"
 mkdir -p "$RUN"
