@@ -1088,14 +1088,27 @@ class Bench:
         self.emit()
 
     async def _concurrent_once(
-        self, pids: list[str], rate: float, secs: float, base: str | None = None, daphne: str = ""
+        self,
+        pids: list[str],
+        rate: float,
+        secs: float,
+        base: str | None = None,
+        daphne: str = "",
+        connect_at_once: int = 0,
     ) -> dict[str, Any]:
         """``len(pids)`` sockets streaming ``rate`` tok/s each for ``secs`` s from the Daphne at
-        ``base`` (pid key ``daphne``; default: the main one)."""
+        ``base`` (pid key ``daphne``; default: the main one), opened ``connect_at_once`` at a
+        time (0: all together)."""
         daphne = daphne or "daphne"
         c = len(pids)
         n = int(rate * secs)
-        socks = await asyncio.gather(*(self.connect(p, base) for p in pids))
+        gate = asyncio.Semaphore(connect_at_once or c)
+
+        async def connect(p: str) -> aiohttp.ClientWebSocketResponse:
+            async with gate:
+                return await self.connect(p, base)
+
+        socks = await asyncio.gather(*(connect(p) for p in pids))
         toks = code_tokens(n)  # code-like lines: an answer with no line break is O(n^2) at HEAD
         expected = "".join(toks)
         meters = {k: CpuMeter(v) for k, v in self.pids.items()}

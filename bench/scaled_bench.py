@@ -165,7 +165,9 @@ class ScaledBench(Bench):
             pids = await self.pages(c)
             busy0, all0 = machine_busy()
             try:
-                r = await self._concurrent_once(pids, 1000.0, secs, daphne=self.daphnes[0])
+                r = await self._concurrent_once(
+                    pids, 1000.0, secs, daphne=self.daphnes[0], connect_at_once=self.args.connect
+                )
             except RuntimeError as exc:
                 rows.append([c, f"failed: {exc}"] + [""] * 9)
                 continue
@@ -508,6 +510,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--processes", type=int, default=4, help="Daphne processes (default 4)")
     p.add_argument("--streams", type=int, nargs="+", default=[400], help="stream counts")
     p.add_argument("--seconds", type=float, default=10.0, help="streaming time per stream")
+    p.add_argument(
+        "--connect", type=int, default=0, help="streams: sockets opened at a time (0: all)"
+    )
     p.add_argument("--idle", type=int, default=2000, help="idle sockets (default 2000)")
     p.add_argument("--sockets-per-page", type=int, default=1, help="idle: sockets per playground")
     p.add_argument("--soak-seconds", type=float, default=600.0)
