@@ -520,8 +520,16 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--soak-tokens", type=int, default=2000, help="soak: tokens per turn")
     p.add_argument("--soak-idle", type=int, default=200, help="soak: idle sockets pinging")
     p.add_argument("--soak-pages-per-s", type=float, default=2.0, help="soak: pages opened/s")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting for every Daphne (e.g. FLINT_EVENT_LOG_TTL=60); repeatable",
+    )
     p.add_argument("--json", type=Path, help="also write the raw results here")
     args = p.parse_args(argv)
+    extra = dict(item.split("=", 1) for item in args.set)
     sections = args.only or list(SECTIONS)
     # Every socket is a file descriptor here, in nginx (two) and in a Daphne.
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -534,6 +542,7 @@ def main(argv: list[str] | None = None) -> None:
         f" {platform.python_version()}, {os.cpu_count()} CPUs, load"
         f" {' '.join(f'{x:.2f}' for x in os.getloadavg())}, {cpu_pressure()}; {args.processes}"
         f" Daphne processes, nginx, Redis db 8, PostgreSQL, RLIMIT_NOFILE {want}"
+        + (f"; {' '.join(args.set)}" if args.set else "")
         + (" (--quick)" if args.quick else ""),
         flush=True,
     )
@@ -551,7 +560,7 @@ def main(argv: list[str] | None = None) -> None:
             DATABASE_URL=url,
             REDIS_URL=REDIS_URL,
             FLINT_TRUSTED_PROXIES="127.0.0.1",
-            **BENCH_ENV,
+            **{**BENCH_ENV, **extra},
         )
         (work / "var").mkdir()
         migrate(env)
