@@ -52,6 +52,18 @@ def database() -> Iterator[str]:
         admin.close()
 
 
+def _free_pair() -> int:
+    """A free port whose next one is free too (the script's two Daphnes take both)."""
+    while True:
+        first = free_port()
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", first + 1))
+            except OSError:
+                continue
+        return first
+
+
 def _listening(port: int) -> bool:
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", port)) == 0
@@ -63,7 +75,7 @@ def test_run_scaled_serves_through_nginx_and_stops_everything_it_started(
     if nginx_binary() is None:
         pytest.skip("nginx is not installed: scripts/test.sh installs Debian's nginx-light")
     upstream.script(Reply(text="ok"))
-    port, first = free_port(), free_port()
+    port, first = free_port(), _free_pair()
     env = flint_env(
         tmp_path,
         FLINT_BASE_URL=upstream.base_url,
@@ -129,7 +141,7 @@ def test_without_flint_base_url_the_processes_share_one_local_model_server(
         pytest.skip("nginx is not installed")
     # The script's var folder sees the model the fixture fetched (no second download).
     (tmp_path / "models").symlink_to(model_path(MODEL).parent)
-    port, first, model_port = free_port(), free_port(), free_port()
+    port, first, model_port = free_port(), _free_pair(), free_port()
     env = flint_env(
         tmp_path,
         FLINT_LOCAL_MODEL=MODEL,
