@@ -2,7 +2,7 @@
 
 What scripts/run-scaled.sh runs, on loopback: K ``daphne flint.asgi:application``
 processes (playground/testing/servers.py) on a PostgreSQL database of this run's own
-(created, then dropped) and Redis database 8 (this run's keys are deleted at the end),
+(created, then dropped) and Redis database 8 or 7 (this run's keys are deleted at the end),
 Debian's nginx with deploy/nginx.conf.template in front, and the scripted upstream
 (playground/testing/upstream.py) streaming 1,000 tok/s per stream, each token its own
 SSE event and write. The client and its measurements are bench/live_loop_bench.py's
@@ -75,7 +75,7 @@ from playground.testing.servers import (  # noqa: E402
 mono = time.monotonic
 SECTIONS = ("streams", "idle", "soak")
 POSTGRES = os.environ.get("FLINT_BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-REDIS_URL = "redis://127.0.0.1:6379/8"  # db 8: free for benchmarks (only our keys removed)
+REDIS = "redis://127.0.0.1:6379/"  # db 8 (or 7, --redis-db): free for benchmarks
 MB = 1024 * 1024
 
 
@@ -169,7 +169,8 @@ class ScaledBench(Bench):
                     pids, 1000.0, secs, daphne=self.daphnes[0], connect_at_once=self.args.connect
                 )
             except RuntimeError as exc:
-                rows.append([c, f"failed: {exc}"] + [""] * 9)
+                self.emit(f"({c} streams failed: {str(exc)[:400]})")
+                rows.append([c, "failed (above)"] + [""] * 9)
                 continue
             self.results[f"streams {c}"] = r
             k = len(self.daphnes)
@@ -527,6 +528,7 @@ def main(argv: list[str] | None = None) -> None:
         metavar="NAME=VALUE",
         help="a setting for every Daphne (e.g. FLINT_EVENT_LOG_TTL=60); repeatable",
     )
+    p.add_argument("--redis-db", type=int, choices=(7, 8), default=8, help="Redis database")
     p.add_argument("--json", type=Path, help="also write the raw results here")
     args = p.parse_args(argv)
     extra = dict(item.split("=", 1) for item in args.set)
@@ -541,12 +543,13 @@ def main(argv: list[str] | None = None) -> None:
         f"# Flint scaled-set-up benchmark, {started:%Y-%m-%d %H:%M %Z}; Python"
         f" {platform.python_version()}, {os.cpu_count()} CPUs, load"
         f" {' '.join(f'{x:.2f}' for x in os.getloadavg())}, {cpu_pressure()}; {args.processes}"
-        f" Daphne processes, nginx, Redis db 8, PostgreSQL, RLIMIT_NOFILE {want}"
+        f" Daphne processes, nginx, Redis db {args.redis_db}, PostgreSQL, RLIMIT_NOFILE {want}"
         + (f"; {' '.join(args.set)}" if args.set else "")
         + (" (--quick)" if args.quick else ""),
         flush=True,
     )
-    store = redis.Redis.from_url(REDIS_URL)
+    redis_url = f"{REDIS}{args.redis_db}"
+    store = redis.Redis.from_url(redis_url)  # only this run's keys are removed at the end
     before = set(store.keys("*"))
     with tempfile.TemporaryDirectory(prefix="flint-scaled-bench-") as tmp, ExitStack() as stack:
         work = Path(tmp)
@@ -558,7 +561,7 @@ def main(argv: list[str] | None = None) -> None:
             work / "var",
             FLINT_BASE_URL=up_base,
             DATABASE_URL=url,
-            REDIS_URL=REDIS_URL,
+            REDIS_URL=redis_url,
             FLINT_TRUSTED_PROXIES="127.0.0.1",
             **{**BENCH_ENV, **extra},
         )
