@@ -191,8 +191,9 @@ class ScaledBench(Bench):
             )
             busy1, all1 = machine_busy()
             cpu, waited = r["cpu"], r["waited"]
-            mine = sum(cpu.values()) / 100 * r["wall_s"]  # CPU seconds of this set-up
-            machine = busy1 - busy0
+            # The machine's busy share over the whole level (sockets opened, run, records
+            # read): % of one core, like the processes' own figures over the run.
+            machine = 100 * (os.cpu_count() or 1) * (busy1 - busy0) / max(1e-9, all1 - all0)
             cpu_rows.append(
                 [
                     c,
@@ -203,11 +204,11 @@ class ScaledBench(Bench):
                     f"{cpu['upstream']:.0f}% ({waited['upstream']:.0f}%)",
                     f"{cpu['client']:.0f}%",
                     f"{sum(cpu.values()):.0f}%",
-                    f"{100 * machine / r['wall_s']:.0f}%",
-                    f"{100 * max(0.0, machine - mine) / r['wall_s']:.0f}%",
+                    f"{machine:.0f}%",
+                    f"{max(0.0, machine - sum(cpu.values())):.0f}%",
                 ]
             )
-            self.results[f"streams {c}"]["machine_busy_s"] = (machine, all1 - all0)
+            self.results[f"streams {c}"]["machine_busy_percent"] = machine
             await asyncio.sleep(1.0)
         self.emit(
             f"## 1. Streams x 1,000 tok/s through nginx across {len(self.daphnes)} Daphne"
@@ -254,7 +255,8 @@ class ScaledBench(Bench):
             " this machine has"
             f" {os.cpu_count()}: {100 * (os.cpu_count() or 1)}% in all); in brackets the %"
             " of the run the process\nwas runnable but waited for a CPU; machine = every"
-            " process's (/proc/stat), others = machine - this set-up\n(other sessions on the"
+            " process's (/proc/stat) over the level (sockets opened, run, records read),"
+            " others = machine - this set-up's total\n(other sessions on the"
             " machine, Redis, PostgreSQL, the kernel's share not charged to a process)."
             " upstream tok/write:"
             " tokens per write of the scripted upstream\n(1.0 = one token per event and"
