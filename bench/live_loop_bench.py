@@ -75,6 +75,21 @@ FILES = {"app.py": "def main():\n    return 1\n"}
 MARK_RE = re.compile(r"BENCHMARK-([a-z]+)-(\d+)")
 SECTIONS = ("rate", "ttft", "turn", "steer", "concurrent", "upstreams", "realtime")
 ASGI_APP = ["flint.asgi:application"]
+BENCH_ENV = {
+    "FLINT_API_KEY": "bench-key",
+    "FLINT_MODEL": "gpt-test",
+    "FLINT_LOG_LEVEL": "WARNING",
+    # Measure the loop, not the guards: no flood limit, no retries, no
+    # per-browser/IP quotas, no upstream concurrency cap or queue.
+    "FLINT_RATE_MESSAGES": "100000",
+    "FLINT_RETRIES": "0",
+    "FLINT_LIMIT_GENERATIONS": "1000000 per minute",
+    "FLINT_LIMIT_GENERATIONS_IP": "1000000 per minute",
+    "FLINT_LIMIT_TOKENS": "1000000000 per minute",
+    "FLINT_LIMIT_TOKENS_IP": "1000000000 per minute",
+    "FLINT_MAX_CONCURRENT": "10000",
+    "FLINT_QUEUE_SIZE": "10000",
+}
 PY_SPY = ["py-spy", "record", "--rate", "250", "--nonblocking", "--format", "raw"]
 
 
@@ -1073,14 +1088,27 @@ class Bench:
         self.emit()
 
     async def _concurrent_once(
-        self, pids: list[str], rate: float, secs: float, base: str | None = None, daphne: str = ""
+        self,
+        pids: list[str],
+        rate: float,
+        secs: float,
+        base: str | None = None,
+        daphne: str = "",
+        connect_at_once: int = 0,
     ) -> dict[str, Any]:
         """``len(pids)`` sockets streaming ``rate`` tok/s each for ``secs`` s from the Daphne at
-        ``base`` (pid key ``daphne``; default: the main one)."""
+        ``base`` (pid key ``daphne``; default: the main one), opened ``connect_at_once`` at a
+        time (0: all together)."""
         daphne = daphne or "daphne"
         c = len(pids)
         n = int(rate * secs)
-        socks = await asyncio.gather(*(self.connect(p, base) for p in pids))
+        gate = asyncio.Semaphore(connect_at_once or c)
+
+        async def connect(p: str) -> aiohttp.ClientWebSocketResponse:
+            async with gate:
+                return await self.connect(p, base)
+
+        socks = await asyncio.gather(*(connect(p) for p in pids))
         toks = code_tokens(n)  # code-like lines: an answer with no line break is O(n^2) at HEAD
         expected = "".join(toks)
         meters = {k: CpuMeter(v) for k, v in self.pids.items()}
@@ -1172,6 +1200,8 @@ class Bench:
             "daphne_cpu": cpu[daphne],
             "daphne_us_per_token": 1e6 * meters[daphne].seconds / max(1, tokens_total),
             "daphne_waited": meters[daphne].waited,
+            "cpu": cpu,  # every process's, % of one core (scaled_bench.py: each Daphne)
+            "waited": {k: m.waited for k, m in meters.items()},
             "upstream_cpu": cpu["upstream"],
             "client_cpu": cpu["client"],
             "ok": ok,
@@ -1449,21 +1479,7 @@ def main(argv: list[str] | None = None) -> None:
         procs = Procs(work)
         try:
             up_pid, up_base = procs.start_upstream()
-            common = {
-                "FLINT_API_KEY": "bench-key",
-                "FLINT_MODEL": "gpt-test",
-                "FLINT_LOG_LEVEL": "WARNING",
-                # Measure the loop, not the guards: no flood limit, no retries, no
-                # per-browser/IP quotas, no upstream concurrency cap or queue.
-                "FLINT_RATE_MESSAGES": "100000",
-                "FLINT_RETRIES": "0",
-                "FLINT_LIMIT_GENERATIONS": "1000000 per minute",
-                "FLINT_LIMIT_GENERATIONS_IP": "1000000 per minute",
-                "FLINT_LIMIT_TOKENS": "1000000000 per minute",
-                "FLINT_LIMIT_TOKENS_IP": "1000000000 per minute",
-                "FLINT_MAX_CONCURRENT": "10000",
-                "FLINT_QUEUE_SIZE": "10000",
-            }
+            common = dict(BENCH_ENV)
             env = flint_env(work / "var", FLINT_BASE_URL=up_base, **common)
             migrate(env)
             d_pid, url = procs.start_daphne(env)

@@ -4,10 +4,11 @@
 # Usage: bash scripts/run-scaled.sh [N] [HOST:PORT]   (default 2 processes, 127.0.0.1:8000)
 #
 # nginx listens on HOST:PORT; the Daphne processes on 127.0.0.1:PORT+1 ... PORT+N
-# (SCALED_DAPHNE_PORT sets the first). Needs FLINT_BASE_URL (one model server for
-# every process: without it each process would start its own copy of the local
-# model), PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/flint,
-# created if missing) and Redis (REDIS_URL, default redis://127.0.0.1:6379/0).
+# (SCALED_DAPHNE_PORT sets the first). The model: FLINT_BASE_URL if set, else ONE
+# local model server for all of them (`manage.py models serve` on 127.0.0.1:PORT+N+1,
+# SCALED_MODEL_PORT; one copy of the model in memory). PostgreSQL (DATABASE_URL,
+# default postgres://postgres@127.0.0.1:5432/flint, created if missing) and Redis
+# (REDIS_URL, default redis://127.0.0.1:6379/0).
 # Ctrl-C (or TERM) stops every process this script started, and only those.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,14 +39,14 @@ fi
 
 # Settings may come from the environment or from .env (read by Flint itself).
 setting() { $PY -c 'import os, sys; from dotenv import dotenv_values; n = sys.argv[1]; print(os.environ.get(n) or dotenv_values(".env").get(n) or sys.argv[2])' "$1" "${2:-}"; }
+SHARED_MODEL=0
 if [ -z "$(setting FLINT_BASE_URL)" ]; then
-  cat >&2 <<'MSG'
-FLINT_BASE_URL is not set. With the local model each Daphne process would start
-and load its own llama.cpp server (N copies of the model, N decodes fighting for
-the same cores). Point FLINT_BASE_URL at one OpenAI-compatible server for all of
-them (README "Scaling out"), or use scripts/run.sh for one process.
-MSG
-  exit 1
+  SHARED_MODEL=1
+  if [ -z "${FLINT_TEST_PYTHON:-}" ]; then
+    echo "==> no FLINT_BASE_URL: setting up the local model, one server for every process"
+    VIRTUAL_ENV="$PWD/.venv" PATH="$PWD/.venv/bin:$PATH" bash scripts/install-llama.sh
+    $PY manage.py models fetch
+  fi
 fi
 export DATABASE_URL REDIS_URL
 DATABASE_URL="$(setting DATABASE_URL postgres://postgres@127.0.0.1:5432/flint)"
@@ -77,6 +78,10 @@ $PY manage.py migrate --no-input -v 0
 export FLINT_STATIC_MANIFEST=1
 $PY manage.py collectstatic --no-input -v 0
 
+# Every open page is a descriptor in nginx (two) and in a Daphne; a soft limit of
+# 1024 would refuse the 1,000th socket. Up to the hard limit, for every child.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
 VAR="${FLINT_VAR_DIR:-var}"
 RUN="$VAR/scaled"
 mkdir -p "$RUN"
@@ -90,11 +95,11 @@ trap 'stop; exit 130' INT
 trap 'stop; exit 143' TERM
 trap stop EXIT
 
-wait_http() {  # URL PID
-  $PY - "$1" "$2" <<'PY'
+wait_http() {  # URL PID [SECONDS]
+  $PY - "$1" "$2" "${3:-60}" <<'PY'
 import os, sys, time, urllib.request
-url, pid = sys.argv[1], int(sys.argv[2])
-deadline = time.monotonic() + 60
+url, pid, limit = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+deadline = time.monotonic() + limit
 while time.monotonic() < deadline:
     try:
         os.kill(pid, 0)
@@ -106,9 +111,24 @@ while time.monotonic() < deadline:
                 sys.exit(0)
     except OSError:
         time.sleep(0.2)
-sys.exit(f"{url}: not ready after 60 s")
+sys.exit(f"{url}: not ready after {limit:.0f} s")
 PY
 }
+
+if [ "$SHARED_MODEL" = 1 ]; then
+  # One llama.cpp server for the machine: N processes each loading the model would
+  # hold N copies in RAM and run N decodes on the same cores. Each process reaches it
+  # as an OpenAI-compatible endpoint with the local model's settings, one generation
+  # at a time across all of them (the cap and its line live in Redis).
+  MPORT="${SCALED_MODEL_PORT:-$((FIRST + N))}"
+  rm -f "$RUN/model.env"
+  $PY manage.py models serve --port "$MPORT" --env-file "$RUN/model.env" 2>"$RUN/model-$MPORT.log" &
+  PIDS+=($!)
+  wait_http "http://127.0.0.1:$MPORT/v1/models" "${PIDS[-1]}" "$(setting FLINT_LOCAL_LOAD_TIMEOUT 600)"
+  while [ ! -s "$RUN/model.env" ]; do kill -0 "${PIDS[-1]}" || exit 1; sleep 0.1; done
+  set -a; . "$RUN/model.env"; set +a
+  echo "==> one local model server ($FLINT_MODEL) on 127.0.0.1:$MPORT for every process (log: $RUN/model-$MPORT.log)"
+fi
 
 PORTS=()
 for i in $(seq 0 $((N - 1))); do

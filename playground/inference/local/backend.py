@@ -169,7 +169,19 @@ class LocalModelBackend:
             ensure_verified(path, self._spec)
         except ModelVerificationError as exc:
             raise InferenceError("upstream.model_not_found", str(exc), retryable=False) from None
-        config = ServerConfig(
+        server = shared_server(
+            self.server_config(path),
+            log_path=var_dir() / "logs" / "llama-server.log",
+            ready_timeout=self.load_timeout,  # else the supervisor gives up at 600 s
+        )
+        server.start()
+        self._server = server
+        return server
+
+    def server_config(self, path: Path) -> ServerConfig:
+        """How this backend's llama.cpp server runs ``path`` (also `manage.py models
+        serve`, the one server the processes of run-scaled.sh share)."""
+        return ServerConfig(
             model_path=path,
             alias=self.info.model,
             threads=self._threads,
@@ -177,14 +189,6 @@ class LocalModelBackend:
             cache=self._cache,
             draft_tokens=self._draft_tokens,
         )
-        server = shared_server(
-            config,
-            log_path=var_dir() / "logs" / "llama-server.log",
-            ready_timeout=self.load_timeout,  # else the supervisor gives up at 600 s
-        )
-        server.start()
-        self._server = server
-        return server
 
     async def _wait_ready(self, server: LocalModelServer) -> None:
         deadline = time.monotonic() + self.load_timeout

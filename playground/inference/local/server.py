@@ -98,8 +98,12 @@ class LocalModelServer:
         log_path: Path,
         out: TextIO | None = None,
         ready_timeout: float = 600.0,
+        port: int | None = None,
     ) -> None:
         self.config = config
+        # A fixed port (`manage.py models serve`: other processes are told it once);
+        # None: a free one at every start, followed by this process's own backend.
+        self.fixed_port = port
         self.log_path = log_path
         self.ready_timeout = ready_timeout
         self._out = out
@@ -187,7 +191,7 @@ class LocalModelServer:
     def _run_once(self) -> float:
         """Start the server, wait for it, supervise until it exits; return its uptime."""
         self._state = "starting"
-        self._port = free_port()
+        self._port = self.fixed_port or free_port()
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         if self.log_path.exists():  # keep the previous run's log: it may explain a crash
             os.replace(self.log_path, self.log_path.with_name(self.log_path.name + ".1"))
