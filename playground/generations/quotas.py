@@ -321,7 +321,12 @@ def _build() -> Limiter:
         # Our own pool, so it can be closed with the loop that opened it.
         # Retried on a new connection (as redis-py's own clients are): after a Redis
         # restart the pooled connections are dead, and the next admit must not fail.
-        pool = aioredis.ConnectionPool.from_url(settings.FLINT_REDIS_URL, retry=redis_retry())
+        # Bounded and blocking: a burst of sockets (each allowance reads four windows
+        # at once) waits for a free connection instead of failing with "Too many
+        # connections", which closed the sockets that asked (bench/scaled_bench.py).
+        pool = aioredis.BlockingConnectionPool.from_url(
+            settings.FLINT_REDIS_URL, retry=redis_retry(), max_connections=64, timeout=10
+        )
         uri = "async+" + settings.FLINT_REDIS_URL
         storage = RedisStorage(
             uri,
