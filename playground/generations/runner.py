@@ -113,6 +113,9 @@ class AnswerTooLargeError(FlintError):
 
 # Called once the generation has published gen.done: (generation, outcome reason).
 OnFinish = Callable[["Generation", str], Awaitable[None]]
+# Called just before gen.done is sent: whatever a page that reads gen.done and asks
+# again at once must find undone (the playground's claim) is undone here.
+OnEnding = Callable[["Generation"], Awaitable[None]]
 
 
 class Generation:
@@ -131,6 +134,7 @@ class Generation:
         queue: UpstreamQueue | None = None,
         gen_id: str | None = None,
         on_finish: OnFinish | None = None,
+        on_ending: OnEnding | None = None,
         max_answer_chars: int | None = None,
     ) -> None:
         self.id = gen_id or new_generation_id()
@@ -148,6 +152,7 @@ class Generation:
         self._edits_base = 0  # where the current edit stream's text begins in the answer
         self.stop_reason: str | None = None
         self.on_finish = on_finish
+        self.on_ending = on_ending
         self.max_answer_chars = max_answer_chars or limits.MAX_ANSWER_CHARS
         self.state = State.NEW
         self.task: asyncio.Task[None] | None = None
@@ -283,6 +288,11 @@ class Generation:
                 await asyncio.shield(self._start_relay())
         if error is not None:
             await self.relay.emit_error(error)
+        if self.on_ending is not None:
+            try:
+                await self.on_ending(self)
+            except Exception:  # gen.done goes out whatever happens
+                log.exception("generation %s: ending failed", self.id)
         await self.relay.emit(
             "gen.done", reason=reason, partial=reason != "stop", stats=self.stats.as_wire()
         )

@@ -23,7 +23,7 @@ from playground.errors import FlintError
 from playground.generations.prompt import STOP, build_messages
 from playground.generations.quotas import Refusal, get_limiter
 from playground.generations.relay import Send
-from playground.generations.runner import Generation, OnFinish, new_generation_id
+from playground.generations.runner import Generation, OnEnding, OnFinish, new_generation_id
 from playground.generations.stats import RetryPolicy
 from playground.generations.transcript import TranscriptLog
 from playground.hub import Hub, get_hub
@@ -111,8 +111,12 @@ async def start_generation(
     hub = get_hub()
     gen_id = new_generation_id()
 
-    async def finished(gen: Generation, reason: str) -> None:
+    async def ending(gen: Generation) -> None:
+        # Before gen.done: a page that asks again the moment it reads gen.done must find
+        # the playground free (after it, with Redis, it raced the release: gen.busy).
         await hub.release(playground, gen.id)
+
+    async def finished(gen: Generation, reason: str) -> None:
         await get_limiter().charge(requester.user, requester.ip, gen.stats.tokens)
         # The turn's one database write, after gen.done has gone out, on the record
         # writer's thread: the record with what was asked and answered, and the
@@ -151,6 +155,7 @@ async def start_generation(
         publish=publish,
         gen_id=gen_id,
         on_finish=finished,
+        on_ending=ending,
         session=playground,
         model=model,
     )
@@ -235,6 +240,7 @@ def build_generation(
     publish: Send,
     gen_id: str,
     on_finish: OnFinish,
+    on_ending: OnEnding | None = None,
     session: str | None = None,
     model: str | None = None,
 ) -> Generation:
@@ -304,6 +310,7 @@ def build_generation(
         continuation=continuation,
         gen_id=gen_id,
         on_finish=on_finish,
+        on_ending=on_ending,
         queue=queue_for(
             f"{backend.info.name}:{backend.info.model}",
             backend.max_concurrent or settings.FLINT_MAX_CONCURRENT,

@@ -187,3 +187,25 @@ async def test_viewers_on_either_process_see_every_change_in_order_and_one_count
         await ws.close()
     async with aiohttp.ClientSession() as late, late.get(b + f"/live/{link['id']}/") as resp:
         assert resp.status == 200 and "hello" in await resp.text()
+
+
+async def test_a_turn_sent_the_moment_the_last_one_is_done_is_not_refused_as_busy(
+    two_servers: tuple[str, str], upstream: ScriptedUpstream
+) -> None:
+    # The playground's claim (in Redis) used to be released after gen.done had gone
+    # out: a page that asked again at once raced it and got gen.busy.
+    a, _ = two_servers
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        async with http.get(a + "/") as resp:
+            pid = str(resp.url).rstrip("/").rsplit("/", 1)[-1]
+        ws, _ = await open_socket(http, a, pid)
+        refused = 0
+        for _ in range(20):
+            upstream.script(Reply(text="ok"))
+            await ws.send_str(json.dumps({"type": "gen.start", "instruction": "go", "files": {}}))
+            while (msg := await ws.receive_json(timeout=10))["type"] != "gen.done":
+                refused += msg["type"] == "error" and msg["code"] == "gen.busy"
+                if msg["type"] == "error" and "gen" not in msg:
+                    break
+        await ws.close()
+    assert refused == 0
