@@ -5,6 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+# Imported now, not at the end of the run: pytest's hypothesis plugin imports these
+# in its terminal summary, and a module compiled then, while the tests' background
+# threads still run, can hit CPython 3.11's "AST constructor recursion depth
+# mismatch" SystemError (python/cpython#106905), which ends the whole run.
+import hypothesis
+import hypothesis.internal.observability  # noqa: F401
 import pytest
 from django.test import override_settings
 

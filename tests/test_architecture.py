@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.astparse import parse
+
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "playground"
 
@@ -62,7 +64,7 @@ def _imports(module: str) -> tuple[frozenset[str], frozenset[str]]:
     is_pkg = path.name == "__init__.py"
     internal: set[str] = set()
     external: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    for node in ast.walk(parse(path.read_text(), str(path))):
         targets: list[str] = []
         if isinstance(node, ast.Import):
             targets = [alias.name for alias in node.names]
@@ -177,7 +179,7 @@ def test_no_wire_message_is_built_outside_the_protocol_package() -> None:
         f"{path.relative_to(ROOT)}:{node.lineno}"
         for path in _modules().values()
         if not path.relative_to(ROOT).as_posix().startswith(WIRE_BUILDERS)
-        for node in ast.walk(ast.parse(path.read_text()))
+        for node in ast.walk(parse(path.read_text()))
         if _builds_a_wire_message(node)
     ]
     assert offenders == []

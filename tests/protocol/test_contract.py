@@ -35,6 +35,7 @@ from django.test import override_settings
 from flint.asgi import application
 from playground.protocol import KNOWN_TYPES, ClientMessage
 from playground.testing.upstream import Fail, Reply, ScriptedUpstream
+from tests.astparse import parse
 from tests.conftest import TEST_KEY, backend_config
 from tests.socket.test_consumer import connect, new_playground, start, until_done
 
@@ -152,7 +153,7 @@ def emitted_types() -> tuple[frozenset[str], frozenset[tuple[str, str, str]]]:
     for path in sorted(PACKAGE.rglob("*.py")):
         if "migrations" in path.parts or path.is_relative_to(PACKAGE / "testing"):
             continue  # the scripted upstream speaks the model's protocol, not Flint's
-        tree = ast.parse(path.read_text(), str(path))
+        tree = parse(path.read_text(), str(path))
         for fn in ast.walk(tree):
             if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
                 continue
@@ -172,7 +173,7 @@ def emitted_types() -> tuple[frozenset[str], frozenset[tuple[str, str, str]]]:
 def builder_types() -> frozenset[str]:
     """The types the server.py builders fix: ``"type": "..."`` in a message dict, and
     the literal kinds a builder returns as the first item of a (type, fields) pair."""
-    tree = ast.parse(SERVER_BUILDERS.read_text())
+    tree = parse(SERVER_BUILDERS.read_text())
     found: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Dict):
