@@ -30,6 +30,9 @@ class MemoryHub:
 
     def __init__(self, ttl: float = 600) -> None:
         self.ttl = ttl
+        # How long this process keeps a finished log in its own memory: the whole TTL
+        # here (no other copy), less where another copy lives (RedisHub).
+        self.local_ttl = ttl
         self._logs: dict[str, _Log] = {}
         self._claims: dict[str, str] = {}  # playground id -> running generation id
         self._homes: dict[str, str] = {}  # generation id -> its playground id
@@ -117,7 +120,7 @@ class MemoryHub:
         return True
 
     def _expire(self) -> None:
-        deadline = time.monotonic() - self.ttl
+        deadline = time.monotonic() - self.local_ttl
         finished = self._finished
         while finished and finished[0][0] < deadline:
             _done_at, gen = finished.popleft()

@@ -35,6 +35,7 @@ CONTROL_CHANNEL = "flint:ctl"
 CLAIM_TTL = 10.0  # s (FLINT_CLAIM_TTL); a running generation refreshes its claim, a dead one lapses
 WATCH_TTL = 5  # s; a remote watcher refreshes its mark while it follows
 MAX_EVENTS = 100_000
+LOCAL_TTL = 30.0  # s a finished log stays in this process's memory too (Redis has it)
 OUTAGE = 30.0  # s Redis may be unreachable (a restart) before writers and followers give up
 REDIS_DOWN = (aioredis.ConnectionError, aioredis.TimeoutError)
 RUNNING_LOG_TTL = (
@@ -65,6 +66,10 @@ def _home(gen: str) -> str:
 class RedisHub(MemoryHub):
     def __init__(self, url: str, ttl: float = 600, claim_ttl: float = CLAIM_TTL) -> None:
         super().__init__(ttl)
+        # Redis keeps a finished log for the TTL; this process's copy only serves the
+        # followers it already has. Kept the whole TTL, a 10-minute soak grew every
+        # process by 12-30 MB of answers Redis holds anyway (bench/scaled_bench.py).
+        self.local_ttl = min(ttl, LOCAL_TTL)
         self.redis = aioredis.from_url(url, retry=redis_retry())
         self.claim_ms = max(1, int(claim_ttl * 1000))
         self._listener: asyncio.Task[None] | None = None

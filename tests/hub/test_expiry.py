@@ -46,3 +46,31 @@ async def test_a_running_generation_never_expires(monkeypatch: pytest.MonkeyPatc
     now[0] += 100
     await _run(hub, "g_other")
     assert "g_running" in hub._logs
+
+
+async def test_with_redis_a_finished_log_leaves_this_process_early_and_is_followed_from_redis(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Redis keeps it for the TTL; the process's own copy only for LOCAL_TTL (a soak
+    # grew every process by the answers of the last ten minutes otherwise).
+    import secrets
+
+    from playground.hub.redis import LOCAL_TTL, RedisHub
+
+    now = [time.monotonic()]
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])
+    hub = RedisHub("redis://127.0.0.1:6379/8", ttl=600)
+    gen, later = f"g_{secrets.token_hex(6)}", f"g_{secrets.token_hex(6)}"
+    try:
+        await hub.claim("p_expiry", gen)
+        await _run(hub, gen)
+        now[0] += LOCAL_TTL + 1
+        await _run(hub, later)  # a later turn is what expires the old ones
+        assert gen not in hub._logs and later in hub._logs
+        events = [e async for e in hub.follow(gen, 0)]
+        assert [e["seq"] for e in events] == [1, 2] and events[-1]["type"] == "gen.done"
+        assert await hub.playground_of(gen) == "p_expiry"
+    finally:
+        keys = [f"flint:gen:{g}{part}" for g in (gen, later) for part in ("", ":pg", ":watch")]
+        await hub.redis.delete(*keys, "flint:pg:p_expiry:gen")
+        await hub.aclose()
