@@ -323,3 +323,25 @@ async def test_a_presentation_the_store_lost_goes_on_from_the_next_push() -> Non
     assert (await next_of(early, "live.update"))["files"] == {"a.js": "after\n"}
     for comm in (owner, early):
         await comm.disconnect()
+
+
+async def test_presenting_again_on_the_same_socket_after_an_end_reaches_the_new_link() -> None:
+    # Present, End, Present again without reloading: the page's socket is the same,
+    # and its first push must go to the new presentation, not be refused as ended.
+    pid = await new_playground()
+    client = owner_client()
+    await present(pid, client)
+    owner = await connect(pid)
+    await owner.send_json_to(push(0, files={"a.js": "first\n"}))
+    await next_of(owner, "live.pushed")
+    answer = await client.post(f"/api/p/{pid}/present/end", {}, content_type="application/json")
+    assert answer.status_code == 200
+    await next_of(owner, "live.ended")
+    again = await present(pid, client)
+    viewer = await watch(again["id"])
+    await owner.send_json_to(push(0, files={"a.js": "second\n"}))
+    answer = await owner.receive_json_from(timeout=5)
+    assert answer["type"] == "live.pushed", answer
+    assert (await next_of(viewer, "live.update"))["files"] == {"a.js": "second\n"}
+    for comm in (owner, viewer):
+        await comm.disconnect()
