@@ -62,10 +62,11 @@ class LiveConsumer(PlaygroundConsumer):
         if state.gen is not None and await get_hub().playground_of(state.gen) is None:
             start["gen"], start["instruction"] = None, None
         viewers = await store.viewers(self.presentation.id)
-        await self.send_json(protocol.live_state(start, viewers))
-        await self.watcher.release()
         if start["gen"] is not None:  # under way (or done): this socket replays it itself
             self.watcher.own = start["gen"]
+        await self.send_json(protocol.live_state(start, viewers))
+        await self.watcher.release()
+        if start["gen"] is not None:
             await self._follow(start["gen"], 0)
 
     async def on_resume(self, message: protocol.GenResume) -> None:

@@ -8,12 +8,15 @@ tests/servers/test_live_processes.py does it across processes on Redis.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import redis
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
-from django.test import AsyncClient
+from django.test import AsyncClient, override_settings
 
 from flint.asgi import application
 from playground import persistence
@@ -25,6 +28,25 @@ from tests.socket.test_consumer import OWNER, connect, new_playground, start, un
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
 OTHER = "someone-else-token-0123456789abcdefghijkl"
+
+
+# Database 7 (free for this): only the keys of the presentations made here are deleted.
+LIVE_REDIS = "redis://127.0.0.1:6379/7"
+
+
+@pytest.fixture
+def live_redis() -> Iterator[redis.Redis]:
+    """The Redis store (as with REDIS_URL) for the presentations of one test."""
+    client = redis.Redis.from_url(LIVE_REDIS)
+    before = set(client.keys("flint:live:*"))
+    with override_settings(
+        FLINT_LIVE={"BACKEND": "playground.live.redis.RedisLiveStore", "URL": LIVE_REDIS}
+    ):
+        yield client
+    made = set(client.keys("flint:live:*")) - before
+    if made:
+        client.delete(*made)
+    client.close()
 
 
 def owner_client() -> AsyncClient:
@@ -344,4 +366,43 @@ async def test_presenting_again_on_the_same_socket_after_an_end_reaches_the_new_
     assert answer["type"] == "live.pushed", answer
     assert (await next_of(viewer, "live.update"))["files"] == {"a.js": "second\n"}
     for comm in (owner, viewer):
+        await comm.disconnect()
+
+
+async def test_a_viewer_joining_mid_answer_gets_it_from_its_start_once_with_redis(
+    use_upstream: ScriptedUpstream, live_redis: redis.Redis
+) -> None:
+    # The room's relay streams the answer while the late viewer's socket is still
+    # reading its state from Redis: what the relay handed it then must not go before
+    # (and hide, the page drops seqs it has passed) the replay from the answer's start.
+    use_upstream.script(Reply(lorem=3000, rate=3000))
+    # A frame per token, so the relay sends several while that state is on its way.
+    with override_settings(FLINT_FRAME_INTERVAL=0.0, FLINT_FRAME_MAX_TOKENS=1):
+        await _join_mid_answer()
+
+
+async def _join_mid_answer() -> None:
+    pid = await new_playground()
+    link = await present(pid)
+    owner = await connect(pid)
+    await owner.send_json_to(push(0, files={"a.js": ""}))
+    await next_of(owner, "live.pushed")
+    first = await watch(link["id"])
+    await owner.send_json_to(start())
+    await next_of(first, "live.gen")
+    for _ in range(3):
+        await next_of(first, "gen.delta")
+    # A class arriving at once: each socket's state takes a few Redis round trips.
+    late = await asyncio.gather(*(watch(link["id"]) for _ in range(8)))
+    for viewer in late:
+        assert viewer.state["gen"] is not None  # type: ignore[attr-defined]
+        events = []
+        while not events or events[-1]["type"] != "gen.done":
+            msg = await viewer.receive_json_from(timeout=10)
+            if "seq" in msg:
+                events.append(msg)
+        seqs = [e["seq"] for e in events]
+        assert events[0]["type"] == "gen.started" and seqs == sorted(set(seqs)), seqs[:20]
+    await until_done(owner)
+    for comm in (owner, first, *late):
         await comm.disconnect()
