@@ -406,3 +406,32 @@ async def _join_mid_answer() -> None:
     await until_done(owner)
     for comm in (owner, first, *late):
         await comm.disconnect()
+
+
+async def test_viewers_arriving_at_once_get_each_answer_once_with_redis(
+    use_upstream: ScriptedUpstream, live_redis: redis.Redis
+) -> None:
+    # The viewers of a process the presenter is not on arrive together (a class
+    # opening the link): one reader of the presentation's stream for them, not one
+    # per arrival, or every event (and every answer, relayed) reaches them twice.
+    use_upstream.script(Reply(text="one\n", rate=400), Reply(text="two\n", rate=400))
+    pid = await new_playground()
+    link = await present(pid)
+    viewers = await asyncio.gather(*(watch(link["id"]) for _ in range(4)))
+    owner = await connect(pid)
+    await owner.send_json_to(push(0, files={"a.js": ""}))
+    await next_of(owner, "live.pushed")
+    for instruction in ("first", "second"):
+        await owner.send_json_to(start(instruction))
+        await until_done(owner)
+    for viewer in viewers:
+        started: list[str] = []
+        msg: dict[str, Any] = {}
+        while len(started) < 2 or msg["type"] != "gen.done" or msg["gen"] != started[-1]:
+            msg = await viewer.receive_json_from(timeout=10)
+            if msg["type"] == "gen.started":
+                started.append(msg["gen"])
+        # The second answer's relay goes after every relay of the first has ended.
+        assert len(started) == len(set(started)) == 2, started
+    for comm in (owner, *viewers):
+        await comm.disconnect()
