@@ -435,3 +435,20 @@ async def test_viewers_arriving_at_once_get_each_answer_once_with_redis(
         assert len(started) == len(set(started)) == 2, started
     for comm in (owner, *viewers):
         await comm.disconnect()
+
+
+async def test_a_cross_site_form_cannot_start_end_or_fork() -> None:
+    # What another site's page can send with the owner's cookie: a form POST (no
+    # JSON content type, no CSRF token).
+    pid = await new_playground()
+    link = await present(pid)
+    site = AsyncClient(enforce_csrf_checks=True, headers={"origin": "https://evil.example"})
+    site.cookies["flint_owner"] = OWNER
+    for path in (f"/api/p/{pid}/present", f"/api/p/{pid}/present/end"):
+        answer = await site.post(path, {"x": "1"})
+        assert answer.status_code == 415, (path, answer.status_code)
+        plain = await site.post(path, "{}", content_type="text/plain")
+        assert plain.status_code == 415
+    fork = await site.post(f"/live/{link['id']}/fork", {})
+    assert fork.status_code == 403
+    assert (await persistence.presentation_get_async(link["id"])).ended_at is None
