@@ -72,7 +72,9 @@ class LiveConsumer(PlaygroundConsumer):
     async def on_resume(self, message: protocol.GenResume) -> None:
         # The page has part of it (a reconnect): the rest comes from this socket's own
         # follower, so the room's relay leaves this socket out of that generation.
-        if self.watcher is not None:
+        # Not for a generation it may not follow (refused below, its follower left as
+        # it was): the relay would send the one that follower follows a second time.
+        if self.watcher is not None and await self._belongs_here(message.gen):
             self.watcher.own = message.gen
         await super().on_resume(message)
 

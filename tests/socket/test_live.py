@@ -452,3 +452,49 @@ async def test_a_cross_site_form_cannot_start_end_or_fork() -> None:
     fork = await site.post(f"/live/{link['id']}/fork", {})
     assert fork.status_code == 403
     assert (await persistence.presentation_get_async(link["id"])).ended_at is None
+
+
+async def test_a_viewer_writes_nothing_and_follows_only_this_playground(
+    use_upstream: ScriptedUpstream,
+) -> None:
+    use_upstream.script(Reply(lorem=1500, rate=1500), Reply(text="elsewhere\n", rate=0))
+    pid = await new_playground()
+    link = await present(pid)
+    owner = await connect(pid)
+    await owner.send_json_to(push(0, files={"a.js": "kept\n"}))
+    await next_of(owner, "live.pushed")
+    await owner.send_json_to(start())
+    gen = (await next_of(owner, "gen.started"))["gen"]
+    other = await connect()  # someone else's playground, with its own answer
+    await other.send_json_to(start("elsewhere"))
+    foreign = (await until_done(other))[0]["gen"]
+    viewer = await watch(link["id"])  # mid-answer: it replays it from its start itself
+    assert viewer.state["gen"] == gen  # type: ignore[attr-defined]
+    writes = [
+        start(),
+        {"type": "gen.stop", "v": 1, "gen": gen},
+        {"type": "gen.steer", "v": 1, "instruction": "stop", "gen": gen},
+        {"type": "files.save", "v": 1, "files": {"a.js": "x"}, "base_version": 0},
+        {"type": "model.select", "v": 1, "model": "endpoint:x"},
+        {"type": "model.fetch", "v": 1, "model": "local:x"},
+        push(0, files={"a.js": "hijacked"}),
+    ]
+    for message in writes:
+        await viewer.send_json_to(message)
+    await viewer.send_json_to({"type": "gen.resume", "v": 1, "gen": foreign, "after": 0})
+    events, refusals = [], []
+    while not events or events[-1]["type"] != "gen.done":
+        msg = await viewer.receive_json_from(timeout=10)
+        if msg["type"] == "error" and msg.get("seq") is None:
+            refusals.append(msg["code"])
+        elif msg.get("gen") == gen:
+            events.append(msg)
+        assert msg.get("gen") != foreign or msg["type"] == "error", msg
+    assert refusals == ["auth.forbidden"] * len(writes) + ["gen.unknown"]
+    seqs = [e["seq"] for e in events]
+    assert seqs == list(range(1, len(seqs) + 1))  # the answer once, whole, in order
+    owner_events = await until_done(owner)
+    assert owner_events[-1]["reason"] == "stop"  # finished: the viewer's gen.stop stopped nothing
+    assert await files_of(pid) != {"a.js": "x"}
+    for comm in (owner, other, viewer):
+        await comm.disconnect()
