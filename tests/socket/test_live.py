@@ -498,3 +498,51 @@ async def test_a_viewer_writes_nothing_and_follows_only_this_playground(
     assert await files_of(pid) != {"a.js": "x"}
     for comm in (owner, other, viewer):
         await comm.disconnect()
+
+
+async def test_a_python_playgrounds_live_page_is_isolated_like_its_own_page() -> None:
+    # Pyodide needs SharedArrayBuffer for Stop; the viewer runs the same Python.
+    pid = await database_sync_to_async(
+        lambda: persistence.playground_create("python", owner_token=OWNER).id
+    )()
+    link = await present(pid)
+    own = await owner_client().get(f"/p/{pid}/")
+    live = await AsyncClient().get(f"/live/{link['id']}/")
+    for page in (own, live):
+        assert page.status_code == 200
+        assert page.headers["Cross-Origin-Opener-Policy"] == "same-origin"
+        assert page.headers["Cross-Origin-Embedder-Policy"] == "require-corp"
+    assert live.headers["Content-Security-Policy"] == own.headers["Content-Security-Policy"]
+
+
+async def test_typing_past_the_size_rule_is_refused_and_viewers_keep_the_last_good_state() -> None:
+    from playground.limits import MAX_PROJECT_BYTES
+
+    pid = await new_playground()
+    link = await present(pid)
+    owner = await connect(pid)
+    full = "a" * (MAX_PROJECT_BYTES - 2)  # two bytes short of the rule
+    await owner.send_json_to(push(0, files={"a.js": full}))
+    version = (await next_of(owner, "live.pushed"))["version"]
+    viewer = await watch(link["id"])
+    n = len(full)
+    await owner.send_json_to(
+        push(version, changes=[{"path": "a.js", "from": n, "to": n, "insert": "x"}])
+    )
+    version = (await next_of(owner, "live.pushed"))["version"]
+    await owner.send_json_to(
+        push(version, changes=[{"path": "a.js", "from": n + 1, "to": n + 1, "insert": "é"}])
+    )
+    refused = await next_of(owner, "error")
+    assert refused["code"] == "live.invalid" and "2 MiB" in refused["message"], refused
+    await owner.send_json_to(
+        push(version, changes=[{"path": "a.js", "from": 0, "to": 1, "insert": ""}])
+    )
+    assert (await next_of(owner, "live.pushed"))["version"] == version + 1  # still at version
+    updates = [await next_of(viewer, "live.update") for _ in range(2)]
+    assert [u["version"] for u in updates] == [version, version + 1]
+    await viewer.disconnect()
+    again = await watch(link["id"])
+    assert again.state["files"]["a.js"] == full[1:] + "x"  # type: ignore[attr-defined]
+    for comm in (owner, again):
+        await comm.disconnect()
