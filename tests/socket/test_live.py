@@ -585,3 +585,28 @@ async def test_a_viewer_reconnecting_mid_answer_misses_nothing(
     await until_done(owner)
     for comm in (owner, again):
         await comm.disconnect()
+
+
+@pytest.mark.parametrize("store", ["memory", "redis"])
+async def test_nothing_is_left_of_a_room_once_its_watchers_leave(
+    use_upstream: ScriptedUpstream, store: str, request: pytest.FixtureRequest
+) -> None:
+    from playground.live import get_live
+
+    if store == "redis":
+        request.getfixturevalue("live_redis")
+    use_upstream.script(Reply(lorem=300, rate=3000))
+    pid = await new_playground()
+    link = await present(pid)
+    owner = await connect(pid)
+    await owner.send_json_to(push(0, files={"a.js": ""}))
+    await next_of(owner, "live.pushed")
+    viewers = await asyncio.gather(*(watch(link["id"]) for _ in range(10)))
+    await owner.send_json_to(start())
+    await next_of(viewers[0], "gen.delta")  # the room's relay is under way
+    for comm in (owner, *viewers):
+        await comm.disconnect()
+    live = get_live()
+    assert live._rooms == {} and live._viewers == {}
+    assert getattr(live, "_readers", {}) == {} and getattr(live, "_marks", {}) == {}
+    assert await live.viewers(link["id"]) == 0
