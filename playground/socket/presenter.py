@@ -57,7 +57,9 @@ class Presenter:
             update = await store.push(self.presentation, push)
         except NotPresentingError as exc:
             await self.stop()
-            if cached:  # the one this socket presented ended; it may present a new one now
+            # The one this socket presented ended, and the playground is presented
+            # again (not: the end is being written, its row still says it runs).
+            if cached and await store.current(self.playground) is not None:
                 return await self.push(message)
             return protocol.error_from(exc)
         except FilesError as exc:  # the save rules: a live copy cannot break them either
