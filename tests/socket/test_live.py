@@ -610,3 +610,45 @@ async def test_nothing_is_left_of_a_room_once_its_watchers_leave(
     assert live._rooms == {} and live._viewers == {}
     assert getattr(live, "_readers", {}) == {} and getattr(live, "_marks", {}) == {}
     assert await live.viewers(link["id"]) == 0
+
+
+async def test_two_presenting_tabs_are_each_answered_and_viewers_follow_the_server(
+    live_redis: redis.Redis,
+) -> None:
+    # Two tabs of the owner present at once, each as the page does: changes on the
+    # version it last had acknowledged, its whole file set after live.behind.
+    pid = await new_playground()
+    link = await present(pid)
+    tabs = [await connect(pid), await connect(pid)]
+    texts, versions = ["", ""], [0, 0]
+    for i, tab in enumerate(tabs):
+        await tab.send_json_to(push(0, files={"a.js": ""}))
+        versions[i] = (await next_of(tab, "live.pushed"))["version"]
+    viewer = await watch(link["id"])
+    files, seen = dict(viewer.state["files"]), viewer.state["version"]  # type: ignore[attr-defined]
+    for n in range(12):
+        i = n % 2 if n < 6 else int(n % 3 == 0)
+        ch = "ab"[i]
+        change = {"path": "a.js", "from": len(texts[i]), "to": len(texts[i]), "insert": ch}
+        texts[i] += ch
+        await tabs[i].send_json_to(push(versions[i], changes=[change]))
+        answer = await answer_to_push(tabs[i])
+        if answer["type"] == "error":
+            assert answer["code"] == "live.behind", answer
+            await tabs[i].send_json_to(push(answer["detail"]["version"], files={"a.js": texts[i]}))
+            answer = await answer_to_push(tabs[i])
+        assert answer["type"] == "live.pushed", answer
+        versions[i] = answer["version"]
+        while seen < answer["version"]:
+            update = await next_of(viewer, "live.update")
+            assert update["version"] == seen + 1
+            files, seen = apply_update(files, update), update["version"]
+        assert files == {"a.js": texts[i]}  # the last tab to push is what viewers see
+    for comm in (*tabs, viewer):
+        await comm.disconnect()
+
+
+async def answer_to_push(tab: WebsocketCommunicator) -> dict[str, Any]:
+    while (msg := await tab.receive_json_from(timeout=5))["type"] == "live.viewers":
+        pass
+    return msg
