@@ -58,21 +58,29 @@ class Watcher:
     viewer: bool = True  # False: the presenter's own socket (counts and the end only)
     seen: int = 0  # versions up to this one are in the snapshot it started from
     id: str = ""
-    held: list[str] | None = field(default_factory=list)
+    held: list[tuple[str, str | None]] | None = field(default_factory=list)
     # The generation this socket follows by itself (it joined mid-answer, or asked
     # for the rest with gen.resume): the room's relay leaves it out.
     own: str | None = None
 
-    async def deliver(self, text: str) -> None:
+    async def deliver(self, text: str, gen: str | None = None) -> None:
+        """``text`` now, or once released; ``gen``: the generation it is an event of."""
         if self.held is not None:
-            self.held.append(text)
+            self.held.append((text, gen))
         else:
             await self.send(text)
 
     async def release(self) -> None:
-        """Send what waited, in order, then everything as it comes."""
+        """Send what waited, in order, then everything as it comes.
+
+        The relay's events of ``own`` that waited are dropped: the socket replays that
+        generation from its start itself, and one of them sent first would go before
+        (and make the page skip) the start of the answer.
+        """
         while self.held:
-            await self.send(self.held.pop(0))
+            text, gen = self.held.pop(0)
+            if gen is None or gen != self.own:
+                await self.send(text)
         self.held = None  # no await since the last check: nothing can slip in between
 
 
@@ -89,11 +97,11 @@ class Room:
 SLICE = 32
 
 
-async def _send_all(watchers: list[Watcher], text: str) -> None:
+async def _send_all(watchers: list[Watcher], text: str, gen: str | None = None) -> None:
     """``text`` to each watcher in turn (no task per send), yielding every SLICE sends."""
     for i, watcher in enumerate(watchers):
         try:
-            await watcher.deliver(text)
+            await watcher.deliver(text, gen)
         except Exception as exc:  # a socket closing as we send: not the others' problem
             log.debug("live watcher failed: %r", exc)
         if i % SLICE == SLICE - 1:
@@ -246,7 +254,7 @@ class MemoryLiveStore:
         try:
             async for event in get_hub().follow(gen, 0):
                 text = protocol.dumps(event)
-                await _send_all([w for w in room.watchers if w.viewer and w.own != gen], text)
+                await _send_all([w for w in room.watchers if w.viewer and w.own != gen], text, gen)
         except GenerationUnknownError:
             log.info("presentation relay: generation %s has no log here", gen)
 

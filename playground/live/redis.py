@@ -153,15 +153,27 @@ class RedisLiveStore(MemoryLiveStore):
     # --- watchers --------------------------------------------------------------------
 
     async def watch(self, presentation: str, watcher: Watcher) -> LiveState | None:
-        room_exists = presentation in self._readers and not self._readers[presentation].done()
         self._rooms.setdefault(presentation, Room()).watchers.add(watcher)
-        state, last = await self._snapshot(presentation)
+        # The first watcher to find no reader starts it at once (watchers arriving
+        # together find it there, rather than each starting one: every event twice);
+        # it reads on from where this watcher's snapshot ends.
+        start: asyncio.Future[str] | None = None
+        reader = self._readers.get(presentation)
+        if reader is None or reader.done():
+            start = asyncio.get_running_loop().create_future()
+            self._readers[presentation] = asyncio.create_task(self._read(presentation, start))
+        try:
+            state, last = await self._snapshot(presentation)
+        except BaseException:
+            if start is not None:
+                start.set_result("")  # no snapshot: the reader ends
+            raise
+        if start is not None:
+            start.set_result(last if state is not None else "")
         if state is None:
             await self.unwatch(presentation, watcher)
             return None
         watcher.seen = state.version
-        if not room_exists:
-            self._readers[presentation] = asyncio.create_task(self._read(presentation, last))
         if watcher.viewer:
             watcher.id = f"{self._process}:{next(self._ids)}"
             count = await self._join(presentation, watcher.id)
@@ -211,9 +223,10 @@ class RedisLiveStore(MemoryLiveStore):
             approximate=True,
         )
 
-    async def _read(self, presentation: str, last: str) -> None:
+    async def _read(self, presentation: str, start: asyncio.Future[str]) -> None:
         key = _key(presentation, "log")
-        while presentation in self._rooms:
+        last = await start
+        while last and presentation in self._rooms:
             try:
                 answer: Any = await self.redis.xread({key: last}, block=5000, count=200)
             except asyncio.CancelledError:

@@ -99,7 +99,8 @@ def apply_push(state: LiveState, push: Push) -> tuple[LiveState, dict[str, Any]]
     """The state after ``push`` and the update viewers get for it.
 
     Raises LiveBehindError (a change batch made on an older version) or
-    LiveInvalidError (a change outside its file, or a file that does not exist).
+    LiveInvalidError (a change outside its file, in a file that does not exist, or a
+    second change to one file).
     ``state`` itself is left as it was.
     """
     # Changes fit the files as they were at ``base``: they apply if nothing has changed
@@ -107,7 +108,16 @@ def apply_push(state: LiveState, push: Push) -> tuple[LiveState, dict[str, Any]]
     if push.files is None and not state.files_at <= push.base <= state.version:
         raise LiveBehindError(state.version, push.base)
     files = dict(push.files) if push.files is not None else dict(state.files)
+    changed: set[str] = set()
     for change in push.changes:
+        # One per file: each costs a pass over its file, and a batch of them on a
+        # large one would hold the server's loop (the page sends one span per file).
+        if change.path in changed:
+            raise LiveInvalidError(
+                f"The push makes more than one change to {change.path}; send one span "
+                "per file (from the first position that differs to the last)."
+            )
+        changed.add(change.path)
         files[change.path] = _apply(files, change)
     active = push.active if push.active is not None else state.active
     if active is not None and active not in files:

@@ -62,16 +62,19 @@ class LiveConsumer(PlaygroundConsumer):
         if state.gen is not None and await get_hub().playground_of(state.gen) is None:
             start["gen"], start["instruction"] = None, None
         viewers = await store.viewers(self.presentation.id)
-        await self.send_json(protocol.live_state(start, viewers))
-        await self.watcher.release()
         if start["gen"] is not None:  # under way (or done): this socket replays it itself
             self.watcher.own = start["gen"]
+        await self.send_json(protocol.live_state(start, viewers))
+        await self.watcher.release()
+        if start["gen"] is not None:
             await self._follow(start["gen"], 0)
 
     async def on_resume(self, message: protocol.GenResume) -> None:
         # The page has part of it (a reconnect): the rest comes from this socket's own
         # follower, so the room's relay leaves this socket out of that generation.
-        if self.watcher is not None:
+        # Not for a generation it may not follow (refused below, its follower left as
+        # it was): the relay would send the one that follower follows a second time.
+        if self.watcher is not None and await self._belongs_here(message.gen):
             self.watcher.own = message.gen
         await super().on_resume(message)
 

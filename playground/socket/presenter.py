@@ -36,6 +36,7 @@ class Presenter:
     async def push(self, message: protocol.LivePush) -> dict[str, Any]:
         """Order ``message`` in the running presentation; → ``live.pushed`` or an error."""
         store = get_live()
+        cached = self.presentation is not None
         if self.presentation is None:
             self.presentation = await store.current(self.playground)
         if self.presentation is None:
@@ -56,6 +57,10 @@ class Presenter:
             update = await store.push(self.presentation, push)
         except NotPresentingError as exc:
             await self.stop()
+            # The one this socket presented ended, and the playground is presented
+            # again (not: the end is being written, its row still says it runs).
+            if cached and await store.current(self.playground) is not None:
+                return await self.push(message)
             return protocol.error_from(exc)
         except FilesError as exc:  # the save rules: a live copy cannot break them either
             return protocol.error_from(LiveInvalidError(f"Viewers cannot be shown this: {exc}"))

@@ -121,3 +121,42 @@ def test_a_viewer_watches_typing_and_an_answer_live_then_forks_and_sees_the_end(
         viewer.quit()
         shutil.rmtree(viewer.flint_profile, ignore_errors=True)  # type: ignore[attr-defined]
     assert browser_errors(browser) == []
+
+
+def test_presenting_again_after_an_end_and_through_a_dropped_socket_reaches_the_viewer(
+    browser: WebDriver, flint_server: str
+) -> None:
+    open_playground(browser, flint_server)
+    by_testid(browser, "present").click()
+    wait_for(browser, lambda d: by_testid(d, "live-url").get_attribute("value"))
+    by_testid(browser, "live-end").click()
+    wait_for(browser, lambda d: not d.find_elements("css selector", '[data-testid="live-bar"]'))
+    # Present again on the same page (the same socket): a new link that goes on.
+    by_testid(browser, "present").click()
+    url_box = wait_for(browser, lambda d: by_testid(d, "live-url"))
+    live_url = wait_for(browser, lambda d: url_box.get_attribute("value"))
+    viewer = new_driver()
+    try:
+        viewer.get(live_url)
+        wait_for(viewer, connected)
+        editor_type(browser, "<!-- second-link -->", path="index.html")
+        wait_for(viewer, lambda d: "second-link" in file_text(d, "index.html"), 10)
+        assert by_testid(browser, "live-bar").is_displayed()  # still presenting
+        # The presenter's socket drops mid-typing: the page reconnects, sends its
+        # files, and the viewer ends up with exactly the owner's.
+        editor_type(browser, "<!-- before-drop -->", path="index.html")
+        browser.execute_script("window.flint.socket.ws.close()")
+        editor_type(browser, "<!-- while-away -->", path="index.html")
+        wait_for(browser, connected)
+        wait_for(
+            viewer,
+            lambda d: file_text(d, "index.html") == file_text(browser, "index.html"),
+            10,
+            "the viewer never caught up with the owner after the owner's socket dropped",
+        )
+        assert "while-away" in file_text(viewer, "index.html")
+        assert browser_errors(viewer) == []
+    finally:
+        viewer.quit()
+        shutil.rmtree(viewer.flint_profile, ignore_errors=True)  # type: ignore[attr-defined]
+    assert browser_errors(browser) == []

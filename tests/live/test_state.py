@@ -77,3 +77,17 @@ def test_a_change_that_does_not_fit_is_refused_saying_why(change: Change, words:
 def test_switching_the_shown_file_is_an_update_too() -> None:
     new, update = apply_push(START, Push(base=3, active="b.css"))
     assert new.active == "b.css" and update == {"version": 4, "changes": [], "active": "b.css"}
+
+
+def test_a_file_changes_once_per_push() -> None:
+    # Each change to a file costs a pass over it (offsets, a copy): two hundred of
+    # them on a 2 MiB file held the server's loop for a few tenths of a second per
+    # message. The page sends one change per file (the span that differs).
+    with pytest.raises(LiveInvalidError, match=r"more than one change to a\.js"):
+        apply_push(
+            START, Push(base=3, changes=[Change("a.js", 0, 0, "x"), Change("a.js", 1, 1, "y")])
+        )
+    new, _ = apply_push(
+        START, Push(base=3, changes=[Change("a.js", 0, 0, "x"), Change("b.css", 0, 0, "y")])
+    )
+    assert new.files == {"a.js": "xlet x = 1;\n", "b.css": "yp {}\n"}

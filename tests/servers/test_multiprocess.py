@@ -209,3 +209,40 @@ async def test_a_turn_sent_the_moment_the_last_one_is_done_is_not_refused_as_bus
                     break
         await ws.close()
     assert refused == 0
+
+
+async def test_viewers_whose_connections_drop_leave_the_count(
+    two_servers: tuple[str, str],
+) -> None:
+    # No close frame: the viewers' TCP connections are cut (a laptop lid, a lost
+    # network); each process notices its own and the count across both drops.
+    a, b = two_servers
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as owner:
+        async with owner.get(a + "/") as resp:
+            pid = str(resp.url).rstrip("/").rsplit("/", 1)[-1]
+        async with owner.post(a + f"/api/p/{pid}/present", json={}) as resp:
+            link = await resp.json()
+        ws, _ = await open_socket(owner, a, pid)
+        await ws.send_str(json.dumps({"type": "live.push", "base": 0, "files": {"a.js": ""}}))
+        await _next(ws, "live.pushed")
+        sessions = [aiohttp.ClientSession() for _ in range(4)]
+        try:
+            viewers = []
+            for http, base in zip(sessions, (a, b, b, a), strict=True):
+                v = await http.ws_connect(
+                    base.replace("http", "ws") + f"/ws/live/{link['id']}/", origin=base
+                )
+                await _next(v, "live.state")
+                viewers.append(v)
+            while (await _next(ws, "live.viewers"))["count"] != 4:
+                pass
+            for v in viewers[:3]:  # one on A, two on B: their connections are cut
+                v._conn.transport.abort()
+            while (await _next(ws, "live.viewers"))["count"] != 1:
+                pass
+            async with owner.post(a + f"/api/p/{pid}/present", json={}) as resp:
+                assert (await resp.json())["viewers"] == 1
+        finally:
+            for http in sessions:
+                await http.close()
+        await ws.close()

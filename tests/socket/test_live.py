@@ -8,10 +8,12 @@ tests/servers/test_live_processes.py does it across processes on Redis.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import redis
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import AsyncClient, override_settings
@@ -46,6 +48,25 @@ def live_store(request: pytest.FixtureRequest) -> Iterator[str]:
 
 
 OTHER = "someone-else-token-0123456789abcdefghijkl"
+
+
+# Database 7 (free for this): only the keys of the presentations made here are deleted.
+LIVE_REDIS = "redis://127.0.0.1:6379/7"
+
+
+@pytest.fixture
+def live_redis() -> Iterator[redis.Redis]:
+    """The Redis store (as with REDIS_URL) for the presentations of one test."""
+    client = redis.Redis.from_url(LIVE_REDIS)
+    before = set(client.keys("flint:live:*"))
+    with override_settings(
+        FLINT_LIVE={"BACKEND": "playground.live.redis.RedisLiveStore", "URL": LIVE_REDIS}
+    ):
+        yield client
+    made = set(client.keys("flint:live:*")) - before
+    if made:
+        client.delete(*made)
+    client.close()
 
 
 def owner_client() -> AsyncClient:
@@ -346,3 +367,310 @@ async def test_a_presentation_the_store_lost_goes_on_from_the_next_push(live_sto
     assert (await next_of(early, "live.update"))["files"] == {"a.js": "after\n"}
     for comm in (owner, early):
         await comm.disconnect()
+
+
+async def test_presenting_again_on_the_same_socket_after_an_end_reaches_the_new_link() -> None:
+    # Present, End, Present again without reloading: the page's socket is the same,
+    # and its first push must go to the new presentation, not be refused as ended.
+    pid = await new_playground()
+    client = owner_client()
+    await present(pid, client)
+    owner = await connect(pid)
+    await owner.send_json_to(push(0, files={"a.js": "first\n"}))
+    await next_of(owner, "live.pushed")
+    answer = await client.post(f"/api/p/{pid}/present/end", {}, content_type="application/json")
+    assert answer.status_code == 200
+    await next_of(owner, "live.ended")
+    again = await present(pid, client)
+    viewer = await watch(again["id"])
+    await owner.send_json_to(push(0, files={"a.js": "second\n"}))
+    answer = await owner.receive_json_from(timeout=5)
+    assert answer["type"] == "live.pushed", answer
+    assert (await next_of(viewer, "live.update"))["files"] == {"a.js": "second\n"}
+    for comm in (owner, viewer):
+        await comm.disconnect()
+
+
+async def test_a_viewer_joining_mid_answer_gets_it_from_its_start_once_with_redis(
+    use_upstream: ScriptedUpstream, live_redis: redis.Redis
+) -> None:
+    # The room's relay streams the answer while the late viewer's socket is still
+    # reading its state from Redis: what the relay handed it then must not go before
+    # (and hide, the page drops seqs it has passed) the replay from the answer's start.
+    use_upstream.script(Reply(lorem=3000, rate=3000))
+    # A frame per token, so the relay sends several while that state is on its way.
+    with override_settings(FLINT_FRAME_INTERVAL=0.0, FLINT_FRAME_MAX_TOKENS=1):
+        await _join_mid_answer()
+
+
+async def _join_mid_answer() -> None:
+    pid = await new_playground()
+    link = await present(pid)
+    owner = await connect(pid)
+    await owner.send_json_to(push(0, files={"a.js": ""}))
+    await next_of(owner, "live.pushed")
+    first = await watch(link["id"])
+    await owner.send_json_to(start())
+    await next_of(first, "live.gen")
+    for _ in range(3):
+        await next_of(first, "gen.delta")
+    # A class arriving at once: each socket's state takes a few Redis round trips.
+    late = await asyncio.gather(*(watch(link["id"]) for _ in range(8)))
+    for viewer in late:
+        assert viewer.state["gen"] is not None  # type: ignore[attr-defined]
+        events = []
+        while not events or events[-1]["type"] != "gen.done":
+            msg = await viewer.receive_json_from(timeout=10)
+            if "seq" in msg:
+                events.append(msg)
+        seqs = [e["seq"] for e in events]
+        assert events[0]["type"] == "gen.started" and seqs == sorted(set(seqs)), seqs[:20]
+    await until_done(owner)
+    for comm in (owner, first, *late):
+        await comm.disconnect()
+
+
+async def test_viewers_arriving_at_once_get_each_answer_once_with_redis(
+    use_upstream: ScriptedUpstream, live_redis: redis.Redis
+) -> None:
+    # The viewers of a process the presenter is not on arrive together (a class
+    # opening the link): one reader of the presentation's stream for them, not one
+    # per arrival, or every event (and every answer, relayed) reaches them twice.
+    use_upstream.script(Reply(text="one\n", rate=400), Reply(text="two\n", rate=400))
+    pid = await new_playground()
+    link = await present(pid)
+    viewers = await asyncio.gather(*(watch(link["id"]) for _ in range(4)))
+    owner = await connect(pid)
+    await owner.send_json_to(push(0, files={"a.js": ""}))
+    await next_of(owner, "live.pushed")
+    for instruction in ("first", "second"):
+        await owner.send_json_to(start(instruction))
+        await until_done(owner)
+    for viewer in viewers:
+        started: list[str] = []
+        msg: dict[str, Any] = {}
+        while len(started) < 2 or msg["type"] != "gen.done" or msg["gen"] != started[-1]:
+            msg = await viewer.receive_json_from(timeout=10)
+            if msg["type"] == "gen.started":
+                started.append(msg["gen"])
+        # The second answer's relay goes after every relay of the first has ended.
+        assert len(started) == len(set(started)) == 2, started
+    for comm in (owner, *viewers):
+        await comm.disconnect()
+
+
+async def test_a_cross_site_form_cannot_start_end_or_fork() -> None:
+    # What another site's page can send with the owner's cookie: a form POST (no
+    # JSON content type, no CSRF token).
+    pid = await new_playground()
+    link = await present(pid)
+    site = AsyncClient(enforce_csrf_checks=True, headers={"origin": "https://evil.example"})
+    site.cookies["flint_owner"] = OWNER
+    for path in (f"/api/p/{pid}/present", f"/api/p/{pid}/present/end"):
+        answer = await site.post(path, {"x": "1"})
+        assert answer.status_code == 415, (path, answer.status_code)
+        plain = await site.post(path, "{}", content_type="text/plain")
+        assert plain.status_code == 415
+    fork = await site.post(f"/live/{link['id']}/fork", {})
+    assert fork.status_code == 403
+    assert (await persistence.presentation_get_async(link["id"])).ended_at is None
+
+
+async def test_a_viewer_writes_nothing_and_follows_only_this_playground(
+    use_upstream: ScriptedUpstream,
+) -> None:
+    use_upstream.script(Reply(lorem=1500, rate=1500), Reply(text="elsewhere\n", rate=0))
+    pid = await new_playground()
+    link = await present(pid)
+    owner = await connect(pid)
+    await owner.send_json_to(push(0, files={"a.js": "kept\n"}))
+    await next_of(owner, "live.pushed")
+    await owner.send_json_to(start())
+    gen = (await next_of(owner, "gen.started"))["gen"]
+    other = await connect()  # someone else's playground, with its own answer
+    await other.send_json_to(start("elsewhere"))
+    foreign = (await until_done(other))[0]["gen"]
+    viewer = await watch(link["id"])  # mid-answer: it replays it from its start itself
+    assert viewer.state["gen"] == gen  # type: ignore[attr-defined]
+    writes = [
+        start(),
+        {"type": "gen.stop", "v": 1, "gen": gen},
+        {"type": "gen.steer", "v": 1, "instruction": "stop", "gen": gen},
+        {"type": "files.save", "v": 1, "files": {"a.js": "x"}, "base_version": 0},
+        {"type": "model.select", "v": 1, "model": "endpoint:x"},
+        {"type": "model.fetch", "v": 1, "model": "local:x"},
+        push(0, files={"a.js": "hijacked"}),
+    ]
+    for message in writes:
+        await viewer.send_json_to(message)
+    await viewer.send_json_to({"type": "gen.resume", "v": 1, "gen": foreign, "after": 0})
+    events, refusals = [], []
+    while not events or events[-1]["type"] != "gen.done":
+        msg = await viewer.receive_json_from(timeout=10)
+        if msg["type"] == "error" and msg.get("seq") is None:
+            refusals.append(msg["code"])
+        elif msg.get("gen") == gen:
+            events.append(msg)
+        assert msg.get("gen") != foreign or msg["type"] == "error", msg
+    assert refusals == ["auth.forbidden"] * len(writes) + ["gen.unknown"]
+    seqs = [e["seq"] for e in events]
+    assert seqs == list(range(1, len(seqs) + 1))  # the answer once, whole, in order
+    owner_events = await until_done(owner)
+    assert owner_events[-1]["reason"] == "stop"  # finished: the viewer's gen.stop stopped nothing
+    assert await files_of(pid) != {"a.js": "x"}
+    for comm in (owner, other, viewer):
+        await comm.disconnect()
+
+
+async def test_a_python_playgrounds_live_page_is_isolated_like_its_own_page() -> None:
+    # Pyodide needs SharedArrayBuffer for Stop; the viewer runs the same Python.
+    pid = await database_sync_to_async(
+        lambda: persistence.playground_create("python", owner_token=OWNER).id
+    )()
+    link = await present(pid)
+    own = await owner_client().get(f"/p/{pid}/")
+    live = await AsyncClient().get(f"/live/{link['id']}/")
+    for page in (own, live):
+        assert page.status_code == 200
+        assert page.headers["Cross-Origin-Opener-Policy"] == "same-origin"
+        assert page.headers["Cross-Origin-Embedder-Policy"] == "require-corp"
+    assert live.headers["Content-Security-Policy"] == own.headers["Content-Security-Policy"]
+
+
+async def test_typing_past_the_size_rule_is_refused_and_viewers_keep_the_last_good_state() -> None:
+    from playground.limits import MAX_PROJECT_BYTES
+
+    pid = await new_playground()
+    link = await present(pid)
+    owner = await connect(pid)
+    full = "a" * (MAX_PROJECT_BYTES - 2)  # two bytes short of the rule
+    await owner.send_json_to(push(0, files={"a.js": full}))
+    version = (await next_of(owner, "live.pushed"))["version"]
+    viewer = await watch(link["id"])
+    n = len(full)
+    await owner.send_json_to(
+        push(version, changes=[{"path": "a.js", "from": n, "to": n, "insert": "x"}])
+    )
+    version = (await next_of(owner, "live.pushed"))["version"]
+    await owner.send_json_to(
+        push(version, changes=[{"path": "a.js", "from": n + 1, "to": n + 1, "insert": "é"}])
+    )
+    refused = await next_of(owner, "error")
+    assert refused["code"] == "live.invalid" and "2 MiB" in refused["message"], refused
+    await owner.send_json_to(
+        push(version, changes=[{"path": "a.js", "from": 0, "to": 1, "insert": ""}])
+    )
+    assert (await next_of(owner, "live.pushed"))["version"] == version + 1  # still at version
+    updates = [await next_of(viewer, "live.update") for _ in range(2)]
+    assert [u["version"] for u in updates] == [version, version + 1]
+    await viewer.disconnect()
+    again = await watch(link["id"])
+    assert again.state["files"]["a.js"] == full[1:] + "x"  # type: ignore[attr-defined]
+    for comm in (owner, again):
+        await comm.disconnect()
+
+
+@pytest.mark.parametrize("store", ["memory", "redis"])
+async def test_a_viewer_reconnecting_mid_answer_misses_nothing(
+    use_upstream: ScriptedUpstream, store: str, request: pytest.FixtureRequest
+) -> None:
+    # As the page does: it keeps the last seq it handled, reconnects, gets live.state
+    # naming the same answer, and asks for the rest (gen.resume after that seq); it
+    # drops what it has already seen. What it shows must be the answer, whole.
+    if store == "redis":
+        request.getfixturevalue("live_redis")
+    use_upstream.script(Reply(lorem=2000, rate=2000))
+    pid = await new_playground()
+    link = await present(pid)
+    owner = await connect(pid)
+    await owner.send_json_to(push(0, files={"a.js": ""}))
+    await next_of(owner, "live.pushed")
+    viewer = await watch(link["id"])
+    await owner.send_json_to(start())
+    gen = (await next_of(viewer, "live.gen"))["gen"]
+    shown: dict[int, str] = {}
+    while len(shown) < 5:
+        msg = await viewer.receive_json_from(timeout=10)
+        if msg.get("gen") == gen and "seq" in msg:
+            shown[msg["seq"]] = msg["type"]
+    await viewer.disconnect()
+    again = await watch(link["id"])
+    assert again.state["gen"] == gen  # type: ignore[attr-defined]
+    await again.send_json_to({"type": "gen.resume", "v": 1, "gen": gen, "after": max(shown)})
+    last = max(shown)
+    while "gen.done" not in shown.values():
+        msg = await again.receive_json_from(timeout=10)
+        if msg.get("gen") == gen and "seq" in msg and msg["seq"] > last:
+            shown[msg["seq"]] = msg["type"]
+            last = msg["seq"]
+    assert sorted(shown) == list(range(1, len(shown) + 1))
+    await until_done(owner)
+    for comm in (owner, again):
+        await comm.disconnect()
+
+
+@pytest.mark.parametrize("store", ["memory", "redis"])
+async def test_nothing_is_left_of_a_room_once_its_watchers_leave(
+    use_upstream: ScriptedUpstream, store: str, request: pytest.FixtureRequest
+) -> None:
+    from playground.live import get_live
+
+    if store == "redis":
+        request.getfixturevalue("live_redis")
+    use_upstream.script(Reply(lorem=300, rate=3000))
+    pid = await new_playground()
+    link = await present(pid)
+    owner = await connect(pid)
+    await owner.send_json_to(push(0, files={"a.js": ""}))
+    await next_of(owner, "live.pushed")
+    viewers = await asyncio.gather(*(watch(link["id"]) for _ in range(10)))
+    await owner.send_json_to(start())
+    await next_of(viewers[0], "gen.delta")  # the room's relay is under way
+    for comm in (owner, *viewers):
+        await comm.disconnect()
+    live = get_live()
+    assert live._rooms == {} and live._viewers == {}
+    assert getattr(live, "_readers", {}) == {} and getattr(live, "_marks", {}) == {}
+    assert await live.viewers(link["id"]) == 0
+
+
+async def test_two_presenting_tabs_are_each_answered_and_viewers_follow_the_server(
+    live_redis: redis.Redis,
+) -> None:
+    # Two tabs of the owner present at once, each as the page does: changes on the
+    # version it last had acknowledged, its whole file set after live.behind.
+    pid = await new_playground()
+    link = await present(pid)
+    tabs = [await connect(pid), await connect(pid)]
+    texts, versions = ["", ""], [0, 0]
+    for i, tab in enumerate(tabs):
+        await tab.send_json_to(push(0, files={"a.js": ""}))
+        versions[i] = (await next_of(tab, "live.pushed"))["version"]
+    viewer = await watch(link["id"])
+    files, seen = dict(viewer.state["files"]), viewer.state["version"]  # type: ignore[attr-defined]
+    for n in range(12):
+        i = n % 2 if n < 6 else int(n % 3 == 0)
+        ch = "ab"[i]
+        change = {"path": "a.js", "from": len(texts[i]), "to": len(texts[i]), "insert": ch}
+        texts[i] += ch
+        await tabs[i].send_json_to(push(versions[i], changes=[change]))
+        answer = await answer_to_push(tabs[i])
+        if answer["type"] == "error":
+            assert answer["code"] == "live.behind", answer
+            await tabs[i].send_json_to(push(answer["detail"]["version"], files={"a.js": texts[i]}))
+            answer = await answer_to_push(tabs[i])
+        assert answer["type"] == "live.pushed", answer
+        versions[i] = answer["version"]
+        while seen < answer["version"]:
+            update = await next_of(viewer, "live.update")
+            assert update["version"] == seen + 1
+            files, seen = apply_update(files, update), update["version"]
+        assert files == {"a.js": texts[i]}  # the last tab to push is what viewers see
+    for comm in (*tabs, viewer):
+        await comm.disconnect()
+
+
+async def answer_to_push(tab: WebsocketCommunicator) -> dict[str, Any]:
+    while (msg := await tab.receive_json_from(timeout=5))["type"] == "live.viewers":
+        pass
+    return msg
