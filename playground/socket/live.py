@@ -84,6 +84,7 @@ class LiveConsumer(PlaygroundConsumer):
     async def _session_ready(self, state: Any) -> dict[str, Any]:
         ready = await super()._session_ready(state)
         ready["role"] = "viewer"
+        ready["playground"] = self.presentation.id  # never the playground's own id
         ready["running"] = None  # live.state names the generation to follow
         return ready
 

@@ -115,6 +115,9 @@ async def live_page(request: HttpRequest, presentation_id: str) -> HttpResponse:
         return await sync_to_async(not_found)(request)
     pg = presentation.playground
     boot = await sync_to_async(page_boot)(request, pg, owner=False)
+    # The live link is the viewer's only handle: the playground's own id (a read
+    # capability of its own, /p/<id>/, which outlives the presentation) is not shown.
+    boot["playground"] = presentation.id
     boot["files"] = await _shown(presentation)
     boot["ws_path"] = f"/ws/live/{presentation.id}/"
     boot["live"] = {"id": presentation.id, "ended": presentation.ended_at is not None}

@@ -3,7 +3,7 @@
 Channels' communicator on one event loop (so the default in-memory store is
 shared, as it is in one Daphne process), the HTTP views through Django's
 AsyncClient on the same loop, and the scripted upstream for generations.
-tests/servers/test_live_processes.py does it across processes on Redis.
+tests/servers/test_multiprocess.py does it across processes on Redis.
 """
 
 from __future__ import annotations
@@ -674,3 +674,26 @@ async def answer_to_push(tab: WebsocketCommunicator) -> dict[str, Any]:
     while (msg := await tab.receive_json_from(timeout=5))["type"] == "live.viewers":
         pass
     return msg
+
+
+async def test_the_live_link_never_shows_the_playgrounds_own_id() -> None:
+    # /p/<id>/ opens the playground read-only for whoever has its id, after the
+    # presentation ends too: a viewer must only ever hold the live link.
+    pid = await new_playground()
+    link = await present(pid)
+    owner = await connect(pid)
+    await owner.send_json_to(push(0, files={"index.html": "<h1>hi</h1>\n"}))
+    await next_of(owner, "live.pushed")
+    page = await AsyncClient().get(f"/live/{link['id']}/")
+    assert page.status_code == 200 and pid.encode() not in page.content
+    comm = WebsocketCommunicator(
+        application,
+        f"/ws/live/{link['id']}/",
+        headers=[(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")],
+    )
+    assert (await comm.connect())[0]
+    seen = [await comm.receive_json_from(), await comm.receive_json_from()]
+    assert [m["type"] for m in seen] == ["session.ready", "live.state"]
+    assert all(pid not in str(m) for m in seen)
+    for c in (comm, owner):
+        await c.disconnect()
