@@ -68,7 +68,11 @@ class Presenter:
             return protocol.error_from(exc)
         if self._watcher is None:  # the count of viewers and the end reach the presenter too
             self._watcher = Watcher(self._send_text, viewer=False, held=None)
-            await store.watch(self.presentation, self._watcher)
+            state = await store.watch(self.presentation, self._watcher)
+            # An answer already under way when presenting began: the viewers get it too.
+            running = await get_hub().running(self.playground)
+            if running is not None and state is not None and state.gen != running:
+                await store.announce_gen(self.presentation, running, "")
         return protocol.live_pushed(update["version"])
 
     async def started(self, gen: str, instruction: str) -> None:

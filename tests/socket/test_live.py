@@ -697,3 +697,22 @@ async def test_the_live_link_never_shows_the_playgrounds_own_id() -> None:
     assert all(pid not in str(m) for m in seen)
     for c in (comm, owner):
         await c.disconnect()
+
+
+async def test_an_answer_already_under_way_when_presenting_begins_reaches_the_viewers(
+    use_upstream: ScriptedUpstream,
+) -> None:
+    use_upstream.script(Reply(lorem=400, rate=400))
+    pid = await new_playground()
+    owner = await connect(pid)
+    await owner.send_json_to(start("a long one"))
+    gen = (await next_of(owner, "gen.started"))["gen"]
+    link = await present(pid)
+    viewer = await watch(link["id"])
+    await owner.send_json_to(push(0, files={"a.js": ""}))
+    await next_of(owner, "live.pushed")
+    assert (await next_of(viewer, "live.gen"))["gen"] == gen
+    events = await answer_of(viewer)
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))  # from its start
+    for comm in (owner, viewer):
+        await comm.disconnect()
