@@ -27,23 +27,17 @@ from tests.socket.test_consumer import OWNER, connect, new_playground, start, un
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("live_store")]
 
-REDIS_LIVE = {"BACKEND": "playground.live.redis.RedisLiveStore", "URL": "redis://127.0.0.1:6379/8"}
-
 
 @pytest.fixture(params=["memory", "redis"])
 def live_store(request: pytest.FixtureRequest) -> Iterator[str]:
-    """Every test on both stores: in this process's memory, and in Redis (db 8; the
-    keys are per presentation, with random ids, and expire by themselves)."""
+    """Every test on both stores: in this process's memory, and in Redis (``live_redis``:
+    db 7, the keys a test made deleted after it)."""
     from playground.live import stores
 
-    config = (
-        REDIS_LIVE
-        if request.param == "redis"
-        else {"BACKEND": "playground.live.memory.MemoryLiveStore"}
-    )
     stores.reset()
-    with override_settings(FLINT_LIVE=config):
-        yield request.param
+    if request.param == "redis":
+        request.getfixturevalue("live_redis")
+    yield request.param
     stores.reset()
 
 
@@ -570,15 +564,12 @@ async def test_typing_past_the_size_rule_is_refused_and_viewers_keep_the_last_go
         await comm.disconnect()
 
 
-@pytest.mark.parametrize("store", ["memory", "redis"])
 async def test_a_viewer_reconnecting_mid_answer_misses_nothing(
-    use_upstream: ScriptedUpstream, store: str, request: pytest.FixtureRequest
+    use_upstream: ScriptedUpstream,
 ) -> None:
     # As the page does: it keeps the last seq it handled, reconnects, gets live.state
     # naming the same answer, and asks for the rest (gen.resume after that seq); it
     # drops what it has already seen. What it shows must be the answer, whole.
-    if store == "redis":
-        request.getfixturevalue("live_redis")
     use_upstream.script(Reply(lorem=2000, rate=2000))
     pid = await new_playground()
     link = await present(pid)
@@ -609,14 +600,11 @@ async def test_a_viewer_reconnecting_mid_answer_misses_nothing(
         await comm.disconnect()
 
 
-@pytest.mark.parametrize("store", ["memory", "redis"])
 async def test_nothing_is_left_of_a_room_once_its_watchers_leave(
-    use_upstream: ScriptedUpstream, store: str, request: pytest.FixtureRequest
+    use_upstream: ScriptedUpstream,
 ) -> None:
     from playground.live import get_live
 
-    if store == "redis":
-        request.getfixturevalue("live_redis")
     use_upstream.script(Reply(lorem=300, rate=3000))
     pid = await new_playground()
     link = await present(pid)
