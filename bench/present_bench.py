@@ -52,6 +52,8 @@ ENV = {
     "FLINT_LIMIT_TOKENS_IP": "1000000000 per minute",
 }
 mono = time.perf_counter
+# The presentation this run made and its playground: their Redis keys go at the end.
+RUN_PRESENTATION: list[str] = []
 
 
 def dumps(message: dict[str, Any]) -> str:
@@ -133,6 +135,7 @@ async def run(args: argparse.Namespace, bases: list[str], up: str, pids: list[in
             pid = str(resp.url).rstrip("/").rsplit("/", 1)[-1]
         async with owner.post(bases[0] + f"/api/p/{pid}/present", json={}) as resp:
             link = await resp.json()
+        RUN_PRESENTATION.extend([link["id"], f"pg:{pid}"])
         ws = await owner.ws_connect(
             bases[0].replace("http", "ws") + f"/ws/p/{pid}/", origin=bases[0]
         )
@@ -275,6 +278,13 @@ def main() -> None:
             )
         finally:
             procs.stop()
+            if args.processes > 1:  # the run's own keys only (its presentation's)
+                import redis
+
+                client = redis.Redis.from_url(REDIS_URL)
+                mine = [k for part in RUN_PRESENTATION for k in client.keys(f"flint:live:{part}*")]
+                if mine:
+                    client.delete(*mine)
 
 
 if __name__ == "__main__":
