@@ -357,12 +357,11 @@ async def test_client_disconnect_stops_generation(up: ScriptedUpstream) -> None:
     assert not s.completed
     assert s.t_disconnect is not None
     assert s.t_disconnect - t_close < 0.05
-    # At most the one write in flight when the client closed: a tick's worth when the server
-    # keeps its schedule (usually 0 here), a few ticks' worth if this busy box delayed a tick.
+    # At most the one write in flight when the client closed (how many tokens it carries
+    # depends on how late this busy box ran that tick: a time, not a property), and
+    # nothing at all once the server saw the disconnect.
     writes_after = [w for w in s.writes if w[0] >= t_close]
     assert len(writes_after) <= 1, writes_after
-    tick_worth = rate * up.config.tick
-    assert s.tokens_after(t_close) <= 4 * tick_worth, s.tokens_after(t_close)
     assert s.tokens_after_disconnect == 0
     assert s.tokens_emitted < 200  # stopped, not run to 10k
 
