@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -59,6 +60,42 @@ async def _close_backends() -> Any:
 
     yield
     await aclose_all()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_database_free_before_it_goes(
+    django_db_setup: Any, django_db_blocker: Any
+) -> Iterator[None]:
+    """Nothing of this run still uses the test database when it is dropped.
+
+    PostgreSQL refuses to drop a database another session uses ("being accessed by
+    other users"). The last records go first (a turn's record reaches its writer a
+    loop pass after gen.done, for the last test while its loop shuts down); then a
+    connection some worker thread of this process still holds (seen: one, idle after
+    an owner check, though CONN_MAX_AGE is 0 in tests) is ended: the database is this
+    run's own, and only its other sessions are.
+    """
+    yield
+    from django.db import connection
+
+    from playground.persistence.records import records
+
+    records.flush(10.0)
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        for _ in range(50):  # the ended sessions go in a moment
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone()[0] == 0:
+                break
+            time.sleep(0.1)
 
 
 @pytest.fixture(autouse=True)
