@@ -112,7 +112,8 @@ async def live_page(request: HttpRequest, presentation_id: str) -> HttpResponse:
     try:
         presentation = await persistence.presentation_get_async(presentation_id)
     except persistence.PresentationNotFoundError:
-        return await sync_to_async(not_found)(request)
+        gone: HttpResponse = await sync_to_async(not_found)(request)
+        return gone
     pg = presentation.playground
     boot = await sync_to_async(page_boot)(request, pg, owner=False)
     # The live link is the viewer's only handle: the playground's own id (a read
@@ -131,7 +132,8 @@ async def live_fork(request: HttpRequest, presentation_id: str) -> HttpResponse:
     try:
         presentation = await persistence.presentation_get_async(presentation_id)
     except persistence.PresentationNotFoundError:
-        return await sync_to_async(not_found)(request)
+        gone: HttpResponse = await sync_to_async(not_found)(request)
+        return gone
     user = await _signed_in(request)
     files = await _shown(presentation)
     playground = await sync_to_async(persistence.presentation_fork)(
